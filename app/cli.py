@@ -1,0 +1,75 @@
+"""Command-line entry points: `flask --app app demo` and `flask --app app serve`."""
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo)
+    app.cli.add_command(serve)
+
+
+@click.command()
+@click.option("--leads", default=2000, show_default=True, help="How many leads to generate.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed, for the same data every time.")
+@click.option("--yes", is_flag=True, help="Do not ask before wiping the database.")
+def demo(leads: int, seed: int, yes: bool) -> None:
+    """Reset the database and fill it with a believable brand, its dealers, people and leads."""
+    from app.demo import generate
+
+    if leads < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--leads")
+    url = db.engine.url.render_as_string(hide_password=True)
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"This deletes everything in {url}. Continue?", abort=True)
+    upgrade()
+    summary = generate.run(leads=leads, seed=seed, echo=click.echo)
+    click.echo(summary)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--demo/--no-demo", "with_demo", default=True, show_default=True,
+              help="Fill an empty database with demo data first.")
+def serve(host: str, port: int, with_demo: bool) -> None:
+    """Run the app locally: migrate, add demo data to an empty database, start the web server."""
+    from app.demo import generate
+    from app.models import Oem
+
+    upgrade()
+    if with_demo and db.session.scalar(select(Oem.id).limit(1)) is None:
+        click.echo(generate.run(leads=2000, seed=2026, echo=click.echo))
+    env = {**os.environ, "APP_ENV": "development"}  # plain http on this machine: no Secure cookies
+    flask = [sys.executable, "-m", "flask", "--app", current_app.import_name]
+    processes = [
+        subprocess.Popen([*flask, "run", "--host", host, "--port", str(port)], env=env),
+    ]
+    click.echo(f"Open http://{host}:{port}/ — the README lists the demo accounts. Ctrl+C stops.")
+    _supervise(processes)
+
+
+def _supervise(processes: list[subprocess.Popen]) -> None:
+    """Wait until one process ends or Ctrl+C, then stop them all."""
+    try:
+        while all(p.poll() is None for p in processes):
+            try:
+                processes[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=10)

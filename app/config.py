@@ -1,0 +1,56 @@
+"""Configuration read from the environment; every variable is documented in the README."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance_path: str, name: str) -> str:
+    """Return a secret kept in the instance folder, generating it on first use.
+
+    So a fresh checkout runs without anyone inventing a SECRET_KEY, and restarts keep sessions valid.
+    """
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(instance_path: str) -> str:
+    """The DATABASE_URL, normalised for SQLAlchemy + psycopg 3; SQLite in the instance folder by default."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'dealer_leads.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the app's config mapping from environment variables."""
+    development = os.environ.get("APP_ENV", "production") == "development"
+    return {
+        "APP_ENV": "development" if development else "production",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path, "secret_key"),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_NAME": "remember_token",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; a phone stays signed in all day
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "PAGE_SIZE": 50,
+    }

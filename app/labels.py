@@ -1,0 +1,62 @@
+"""Words shown for the stored codes (stages, levels, sources, roles), translated at render time.
+
+Keyed by enum class first: StrEnum members equal their values, so Source.WECHAT == Channel.WECHAT.
+"""
+from flask_babel import lazy_gettext as _l
+
+from app.models import (
+    ActivityKind, AppointmentKind, AppointmentStatus, Channel, IntentLevel, Outcome, Role, Source, Stage,
+    TaskStatus,
+)
+
+LABELS = {
+    Stage: {
+        Stage.NEW: _l("New"), Stage.CONTACTED: _l("Contacted"), Stage.INVITED: _l("Invited"),
+        Stage.VISITED: _l("Visited"), Stage.TEST_DRIVE: _l("Test drive"), Stage.NEGOTIATING: _l("Negotiating"),
+        Stage.ORDERED: _l("Ordered"), Stage.DELIVERED: _l("Delivered"), Stage.LOST: _l("Lost"),
+        Stage.INVALID: _l("Invalid"),
+    },
+    IntentLevel: {
+        IntentLevel.H: _l("H · within 7 days"), IntentLevel.A: _l("A · within a month"),
+        IntentLevel.B: _l("B · 1–3 months"), IntentLevel.C: _l("C · over 3 months"),
+        IntentLevel.O: _l("O · ordered"),
+    },
+    Source: {
+        Source.OEM_HOTLINE: _l("Brand hotline"), Source.BRAND_WEBSITE: _l("Brand website"),
+        Source.AUTOHOME: _l("Autohome"), Source.DONGCHEDI: _l("Dongchedi"), Source.YICHE: _l("Yiche"),
+        Source.PHONE_IN: _l("Phone-in"), Source.WALK_IN: _l("Walk-in"), Source.AUTO_SHOW: _l("Auto show"),
+        Source.REFERRAL: _l("Referral"), Source.WECHAT: _l("WeChat"), Source.REPEAT_CUSTOMER: _l("Repeat customer"),
+    },
+    Role: {
+        Role.CONSULTANT: _l("Sales consultant"), Role.MANAGER: _l("Sales manager"),
+        Role.IDCC_AGENT: _l("Lead desk agent"), Role.OEM_ADMIN: _l("Brand administrator"),
+    },
+    ActivityKind: {
+        ActivityKind.CALL: _l("Call"), ActivityKind.SMS: _l("SMS"), ActivityKind.WECHAT: _l("WeChat message"),
+        ActivityKind.VISIT: _l("Showroom visit"), ActivityKind.TEST_DRIVE: _l("Test drive"),
+        ActivityKind.NOTE: _l("Note"), ActivityKind.STAGE_CHANGE: _l("Stage changed"),
+        ActivityKind.INTENT_CHANGE: _l("Intent level changed"), ActivityKind.ASSIGNMENT: _l("Assigned"),
+    },
+    Outcome: {
+        Outcome.REACHED: _l("Reached"), Outcome.NO_ANSWER: _l("No answer"), Outcome.BUSY: _l("Busy"),
+        Outcome.WRONG_NUMBER: _l("Wrong number"),
+    },
+    Channel: {
+        Channel.CALL: _l("Phone calls"), Channel.SMS: _l("SMS"), Channel.WECHAT: _l("WeChat"),
+        Channel.EMAIL: _l("Email"),
+    },
+    TaskStatus: {TaskStatus.OPEN: _l("Open"), TaskStatus.DONE: _l("Done"), TaskStatus.CANCELLED: _l("Cancelled")},
+    AppointmentKind: {
+        AppointmentKind.VISIT: _l("Showroom visit"), AppointmentKind.TEST_DRIVE: _l("Test drive"),
+        AppointmentKind.DELIVERY: _l("Delivery"),
+    },
+    AppointmentStatus: {
+        AppointmentStatus.BOOKED: _l("Booked"), AppointmentStatus.ATTENDED: _l("Attended"),
+        AppointmentStatus.NO_SHOW: _l("No-show"), AppointmentStatus.CANCELLED: _l("Cancelled"),
+    },
+}
+
+
+def label(value) -> str:
+    """The translated word for a stored code; anything else shows as it is."""
+    return LABELS.get(type(value), {}).get(value, value)

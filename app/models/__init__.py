@@ -1,0 +1,19 @@
+"""All models, importable from one place (and all registered before Alembic compares metadata)."""
+from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outcome
+from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
+from app.models.audit import AuditEntry
+from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
+from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, Source, Stage
+from app.models.notifications import Notification, PushSubscription
+from app.models.org import Dealer, Oem, Region
+from app.models.tasks import Appointment, AppointmentKind, AppointmentStatus, FollowUpTask, TaskStatus
+from app.models.types import utcnow
+from app.models.users import Role, User
+
+__all__ = [
+    "Activity", "ActivityKind", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
+    "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Channel",
+    "ConsentMethod", "ConsentRecord", "Customer", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
+    "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",
+    "Source", "Stage", "TaskStatus", "User", "utcnow",
+]

@@ -1,0 +1,71 @@
+"""Customers: one row per person and brand, found by normalised mobile number, with consent records."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, enum_column, utcnow
+
+
+class Channel(enum.StrEnum):
+    CALL = "call"
+    SMS = "sms"
+    WECHAT = "wechat"
+    EMAIL = "email"
+
+
+class ConsentMethod(enum.StrEnum):
+    WALK_IN_FORM = "walk_in_form"
+    PHONE = "phone"
+    PORTAL = "portal"
+    WEB_FORM = "web_form"
+    IMPORT = "import"
+
+
+class Customer(db.Model):
+    """A person who may buy a car. Never two rows for one mobile number within a brand."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("oem_id", "phone_e164"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    oem_id: Mapped[int] = mapped_column(ForeignKey("oems.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    phone_e164: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat_id: Mapped[str | None] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    consents: Mapped[list["ConsentRecord"]] = relationship(
+        back_populates="customer", order_by="ConsentRecord.recorded_at.desc()"
+    )
+
+    @property
+    def consented_channels(self) -> list[Channel]:
+        """Channels whose latest consent record is a yes (a later withdrawal wins over an earlier yes)."""
+        latest: dict[Channel, bool] = {}
+        for record in self.consents:  # newest first
+            latest.setdefault(record.channel, record.granted)
+        return [channel for channel in Channel if latest.get(channel)]
+
+
+class ConsentRecord(db.Model):
+    """That a customer agreed (or withdrew) to be contacted on a channel: when, how and from which source."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_customer_channel", "customer_id", "channel", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    granted: Mapped[bool]
+    method: Mapped[ConsentMethod] = mapped_column(enum_column(ConsentMethod))
+    source: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    customer: Mapped[Customer] = relationship(back_populates="consents")

@@ -1,0 +1,116 @@
+"""Leads: one sales opportunity of one customer at one dealer, from arrival to delivery or loss."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.customers import Customer
+from app.models.org import Dealer
+from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.users import User
+
+
+class Stage(enum.StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    INVITED = "invited"
+    VISITED = "visited"
+    TEST_DRIVE = "test_drive"
+    NEGOTIATING = "negotiating"
+    ORDERED = "ordered"
+    DELIVERED = "delivered"
+    LOST = "lost"
+    INVALID = "invalid"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in CLOSED_STAGES
+
+
+CLOSED_STAGES = frozenset({Stage.DELIVERED, Stage.LOST, Stage.INVALID})
+OPEN_STAGES = tuple(s for s in Stage if s not in CLOSED_STAGES)
+
+
+class IntentLevel(enum.StrEnum):
+    """How soon the customer will buy; it sets the follow-up cadence (see DOMAIN.md)."""
+
+    H = "H"  # within 7 days
+    A = "A"  # 7 days to a month
+    B = "B"  # 1 to 3 months
+    C = "C"  # more than 3 months
+    O = "O"  # order placed, until delivery  # noqa: E741
+
+
+class Source(enum.StrEnum):
+    OEM_HOTLINE = "oem_hotline"
+    BRAND_WEBSITE = "brand_website"
+    AUTOHOME = "autohome"
+    DONGCHEDI = "dongchedi"
+    YICHE = "yiche"
+    PHONE_IN = "phone_in"
+    WALK_IN = "walk_in"
+    AUTO_SHOW = "auto_show"
+    REFERRAL = "referral"
+    WECHAT = "wechat"
+    REPEAT_CUSTOMER = "repeat_customer"
+
+
+class Origin(enum.StrEnum):
+    """Who captured the lead: the OEM's lead desk (shared with the OEM) or the dealer itself (kept private)."""
+
+    OEM = "oem"
+    DEALER = "dealer"
+
+
+_OPEN = text("stage NOT IN ('delivered', 'lost', 'invalid')")
+
+
+class Lead(db.Model):
+    """A customer's interest in a car, owned by a dealer and worked by one consultant."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        # A consultant's open leads by next follow-up: the home list and, later, Today.
+        Index(
+            "ix_leads_consultant_open_follow_up", "consultant_id", "next_follow_up_at",
+            postgresql_where=_OPEN, sqlite_where=_OPEN,
+        ),
+        # A dealer's leads by stage, newest first: the manager's list and funnels.
+        Index("ix_leads_dealer_stage_arrived", "dealer_id", "stage", "arrived_at"),
+        Index("ix_leads_dealer_arrived", "dealer_id", "arrived_at"),
+        # The lead desk's leads, newest first.
+        Index("ix_leads_oem_origin_arrived", "oem_id", "origin", "arrived_at"),
+        Index("ix_leads_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    oem_id: Mapped[int] = mapped_column(ForeignKey("oems.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    origin: Mapped[Origin] = mapped_column(enum_column(Origin))
+    source: Mapped[Source] = mapped_column(enum_column(Source))
+    provider: Mapped[str | None] = mapped_column(String(80))
+    model_of_interest: Mapped[str | None] = mapped_column(String(80))
+    intent_level: Mapped[IntentLevel] = mapped_column(enum_column(IntentLevel), default=IntentLevel.A)
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage), default=Stage.NEW)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    routed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    dealer: Mapped[Dealer | None] = relationship()
+    consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage.is_open

@@ -1,0 +1,1 @@
+"""Domain logic: each module owns its rules and transactions and never imports from the views."""

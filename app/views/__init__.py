@@ -1,0 +1,22 @@
+"""Blueprints, one per area. Views stay thin: load input through a schema, call a service, render."""
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+# Endpoints a user whose password must be replaced may still reach.
+_OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.locale", "static"}
+
+
+def init_app(app: Flask) -> None:
+    from app.views import account, auth, dealers, home, leads, team
+
+    for module in (auth, account, home, leads, team, dealers):
+        app.register_blueprint(module.bp)
+    app.before_request(_require_password_change)
+
+
+def _require_password_change():
+    """A temporary password set by a manager must be replaced before anything else."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in _OPEN_DURING_PASSWORD_CHANGE):
+        return redirect(url_for("account.password"))
+    return None

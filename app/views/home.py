@@ -1,0 +1,21 @@
+"""The landing page after sign-in, which depends on the user's role."""
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user, login_required
+
+from app.models import Role
+
+bp = Blueprint("home", __name__)
+
+HOME_ENDPOINT = {
+    Role.CONSULTANT: "leads.index",
+    Role.MANAGER: "leads.index",
+    Role.IDCC_AGENT: "leads.index",
+    Role.OEM_ADMIN: "dealers.index",
+}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Send each role to its home: the lead list, or the dealer list for the brand."""
+    return redirect(url_for(HOME_ENDPOINT[current_user.role]))

@@ -1,0 +1,77 @@
+"""A manager's page for the consultants of their dealer: add, deactivate, reactivate, reset password."""
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from app.extensions import db
+from app.models import Role, User
+from app.schemas import first_errors
+from app.schemas.accounts import NewConsultantSchema
+from app.services import accounts, visibility
+from app.services.phones import InvalidPhone
+from app.views.access import roles_required
+from app.views.rendering import render
+
+bp = Blueprint("team", __name__, url_prefix="/team")
+manager_only = roles_required(Role.MANAGER)
+
+
+@bp.get("")
+@manager_only
+def index():
+    """The dealer's consultants, active first."""
+    consultants = db.session.scalars(
+        visibility.manageable_consultants(current_user).order_by(User.active.desc(), User.name)
+    )
+    return render("team/index.html", consultants=list(consultants))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@manager_only
+def new():
+    """Add a consultant; the temporary password is shown once, to hand over in person."""
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = NewConsultantSchema().load(request.form)
+            consultant, password = accounts.add_consultant(
+                current_user, name=data["name"], email=data.get("email"), phone=data.get("phone"))
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+        except InvalidPhone as error:
+            errors = {"phone": str(error)}
+        except accounts.AccountError as error:
+            errors = {"form": str(error)}
+        else:
+            return render("team/password_issued.html", consultant=consultant, password=password, created=True)
+    return render("team/new.html", status=422 if errors else 200, errors=errors, form=request.form)
+
+
+@bp.post("/<int:user_id>/deactivate")
+@manager_only
+def deactivate(user_id: int):
+    """Deactivate a consultant who left; they are signed out everywhere at once."""
+    consultant = visibility.get_consultant(current_user, user_id)
+    accounts.set_active(current_user, consultant, False)
+    flash(_("%(name)s can no longer sign in.", name=consultant.name), "success")
+    return redirect(url_for("team.index"), 303)
+
+
+@bp.post("/<int:user_id>/reactivate")
+@manager_only
+def reactivate(user_id: int):
+    """Let a deactivated consultant sign in again."""
+    consultant = visibility.get_consultant(current_user, user_id)
+    accounts.set_active(current_user, consultant, True)
+    flash(_("%(name)s can sign in again.", name=consultant.name), "success")
+    return redirect(url_for("team.index"), 303)
+
+
+@bp.post("/<int:user_id>/reset-password")
+@manager_only
+def reset_password(user_id: int):
+    """Give a consultant a new temporary password, shown once; their sessions end."""
+    consultant = visibility.get_consultant(current_user, user_id)
+    password = accounts.reset_password(current_user, consultant)
+    return render("team/password_issued.html", consultant=consultant, password=password, created=False)
