@@ -1,0 +1,80 @@
+"""A real Chromium on a phone-sized screen: each role signs in and lands on its home, in both languages,
+and htmx updates the lead list in place."""
+import re
+
+import pytest
+
+from app.models import Role
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+HOMES = {
+    Role.CONSULTANT: ("/leads", "My open leads", "我的进行中线索"),
+    Role.MANAGER: ("/leads", "Leads of", "的线索"),
+    Role.IDCC_AGENT: ("/leads", "Leads routed by the lead desk", "线索中心"),
+    Role.OEM_ADMIN: ("/dealers", "Dealers", "经销商"),
+}
+
+
+def sign_in(page, user, password=factories.PASSWORD):
+    page.goto("/signin")
+    page.fill("#f-identifier", user.email)
+    page.fill("#f-password", password)
+    page.click("button[type=submit].primary")
+
+
+def people(world):
+    return {Role.CONSULTANT: world.one.consultant, Role.MANAGER: world.one.manager,
+            Role.IDCC_AGENT: world.idcc_agent, Role.OEM_ADMIN: world.oem_admin}
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_each_role_signs_in_on_a_phone_and_lands_on_its_home(phone, world, role):
+    factories.make_lead(world.one.consultant, customer=factories.make_customer(world.oem, name="陈静"))
+    path, english_heading, _chinese = HOMES[role]
+
+    sign_in(phone, people(world)[role])
+
+    phone.wait_for_url(re.compile(re.escape(path) + "$"))
+    assert english_heading in phone.inner_text("h1")
+    nav = phone.locator("nav.bottom-nav")
+    assert nav.is_visible()
+    box = nav.bounding_box()
+    assert box["y"] + box["height"] <= 740 + 1  # within thumb reach at the bottom of the screen
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360  # nothing wider than the phone
+    if role is Role.CONSULTANT:
+        assert "陈静" in phone.inner_text("#lead-rows")
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_home_pages_in_chinese_from_the_phones_language(browser, live_server, world, role):
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 360, "height": 740},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto("/signin")
+        assert page.inner_text("h1") == "登录"
+        sign_in(page, people(world)[role])
+        path, _english, chinese_heading = HOMES[role]
+        page.wait_for_url(re.compile(re.escape(path) + "$"))
+        assert chinese_heading in page.inner_text("h1")
+        assert page.get_attribute("html", "lang") == "zh-Hans"
+    finally:
+        context.close()
+
+
+def test_search_updates_the_list_in_place_with_htmx(phone, world):
+    me = world.one.consultant
+    for name in ("李雷", "韩梅梅", "李华"):
+        factories.make_lead(me, customer=factories.make_customer(world.oem, name=name))
+    sign_in(phone, me)
+    phone.wait_for_url(re.compile(r"/leads$"))
+    phone.evaluate("window.__sameDocument = true")
+
+    phone.fill("input[name=q]", "李")
+    phone.wait_for_url(re.compile(r"q=%E6%9D%8E|q=李"))
+    phone.wait_for_function("document.querySelectorAll('#lead-rows .lead-row').length === 2")
+
+    assert phone.evaluate("window.__sameDocument") is True  # swapped in place, not a page load
+    assert "韩梅梅" not in phone.inner_text("#lead-rows")
