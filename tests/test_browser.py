@@ -78,3 +78,18 @@ def test_search_updates_the_list_in_place_with_htmx(phone, world):
 
     assert phone.evaluate("window.__sameDocument") is True  # swapped in place, not a page load
     assert "韩梅梅" not in phone.inner_text("#lead-rows")
+
+
+def test_after_signing_in_htmx_requests_carry_a_valid_csrf_token(phone, world):
+    """Signing in starts a new session; the token htmx sends in its header must be the new one."""
+    sign_in(phone, world.one.manager)
+    phone.wait_for_url(re.compile(r"/leads$"))
+    phone.click("nav.bottom-nav >> text=Team")
+    phone.wait_for_url(re.compile(r"/team$"))
+    status = phone.evaluate("""async () => {
+        const token = JSON.parse(document.querySelector('[hx-headers]').getAttribute('hx-headers'))['X-CSRFToken'];
+        const response = await fetch('/account/locale', {method: 'POST', body: new URLSearchParams({locale: 'en'}),
+                                                          headers: {'X-CSRFToken': token}});
+        return response.status;
+    }""")
+    assert status == 200
