@@ -48,23 +48,17 @@ def new():
     return render("team/new.html", status=422 if errors else 200, errors=errors, form=request.form)
 
 
-@bp.post("/<int:user_id>/deactivate")
+@bp.post("/<int:user_id>/<any(deactivate, reactivate):action>")
 @manager_only
-def deactivate(user_id: int):
-    """Deactivate a consultant who left; they are signed out everywhere at once."""
+def set_active(user_id: int, action: str):
+    """Deactivate a consultant who left (signed out everywhere at once), or let them sign in again."""
     consultant = visibility.get_consultant(current_user, user_id)
-    accounts.set_active(current_user, consultant, False)
-    flash(_("%(name)s can no longer sign in.", name=consultant.name), "success")
-    return redirect(url_for("team.index"), 303)
-
-
-@bp.post("/<int:user_id>/reactivate")
-@manager_only
-def reactivate(user_id: int):
-    """Let a deactivated consultant sign in again."""
-    consultant = visibility.get_consultant(current_user, user_id)
-    accounts.set_active(current_user, consultant, True)
-    flash(_("%(name)s can sign in again.", name=consultant.name), "success")
+    active = action == "reactivate"
+    accounts.set_active(current_user, consultant, active)
+    if active:
+        flash(_("%(name)s can sign in again.", name=consultant.name), "success")
+    else:
+        flash(_("%(name)s can no longer sign in.", name=consultant.name), "success")
     return redirect(url_for("team.index"), 303)
 
 
