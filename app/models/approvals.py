@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy import ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -28,6 +28,9 @@ class ApprovalRequest(db.Model):
     __table_args__ = (
         Index("ix_approval_requests_dealer_status", "dealer_id", "status", "created_at"),
         Index("ix_approval_requests_lead", "lead_id"),
+        # One undecided request per lead at a time.
+        Index("uq_approval_requests_pending_lead", "lead_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,7 +28,10 @@ class Customer(db.Model):
     """A person who may buy a car. Never two rows for one mobile number within a brand."""
 
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("oem_id", "phone_e164"),)
+    __table_args__ = (
+        UniqueConstraint("oem_id", "phone_e164"),
+        Index("ix_customers_oem_name", "oem_id", "name"),  # search by the start of a name
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     oem_id: Mapped[int] = mapped_column(ForeignKey("oems.id"))
@@ -41,7 +44,8 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     consents: Mapped[list["ConsentRecord"]] = relationship(
-        back_populates="customer", order_by="ConsentRecord.recorded_at.desc()"
+        back_populates="customer", order_by="ConsentRecord.recorded_at.desc()",
+        cascade="all, delete-orphan", passive_deletes=True,
     )
 
     @property

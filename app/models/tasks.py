@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.leads import Lead
 from app.models.types import UTCDateTime, enum_column, utcnow
 
 
@@ -75,4 +76,4 @@ class Appointment(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    lead = relationship("Lead")
+    lead: Mapped[Lead] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:14:25.543021
+Create Date: 2026-11-22 10:02:20.296852
 
 """
 from alembic import op
@@ -39,6 +39,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
     sa.UniqueConstraint('oem_id', 'phone_e164', name=op.f('uq_customers_oem_id_phone_e164'))
     )
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index('ix_customers_oem_name', ['oem_id', 'name'], unique=False)
+
     op.create_table('regions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('oem_id', sa.Integer(), nullable=False),
@@ -242,6 +245,7 @@ def upgrade():
     with op.batch_alter_table('approval_requests', schema=None) as batch_op:
         batch_op.create_index('ix_approval_requests_dealer_status', ['dealer_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_approval_requests_lead', ['lead_id'], unique=False)
+        batch_op.create_index('uq_approval_requests_pending_lead', ['lead_id'], unique=True, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
 
     op.create_table('follow_up_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -296,6 +300,7 @@ def downgrade():
 
     op.drop_table('follow_up_tasks')
     with op.batch_alter_table('approval_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_approval_requests_pending_lead', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
         batch_op.drop_index('ix_approval_requests_lead')
         batch_op.drop_index('ix_approval_requests_dealer_status')
 
@@ -345,6 +350,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_regions_oem_id'))
 
     op.drop_table('regions')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_customers_oem_name')
+
     op.drop_table('customers')
     op.drop_table('oems')
     # ### end Alembic commands ###
