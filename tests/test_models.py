@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.extensions import db
-from app.models import Activity, AppendOnlyError, Customer, Lead, Role, User
+from app.models import Activity, ActivityKind, AppendOnlyError, Outcome, Customer, Lead, Role, User
 from tests import factories
 
 
@@ -30,6 +30,17 @@ def test_activities_are_append_only(world):
         db.session.commit()
     db.session.rollback()
     assert db.session.get(Activity, activity.id).note == "first"
+
+
+def test_a_dialled_call_gets_its_outcome_once(world):
+    call = factories.make_activity(factories.make_lead(world.one.consultant), ActivityKind.CALL)
+    call.outcome = Outcome.NO_ANSWER
+    db.session.commit()
+    call.outcome = Outcome.REACHED
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(Activity, call.id).outcome is Outcome.NO_ANSWER
 
 
 def test_dealer_roles_need_a_dealer_and_brand_roles_have_none(world):

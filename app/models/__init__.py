@@ -2,6 +2,7 @@
 from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outcome
 from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.models.audit import AuditEntry
+from app.models.cadence import DEFAULT_DAYS, Cadence
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
 from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, Source, Stage
 from app.models.notifications import Notification, PushSubscription
@@ -9,11 +10,12 @@ from app.models.org import Dealer, Oem, Region
 from app.models.tasks import Appointment, AppointmentKind, AppointmentStatus, FollowUpTask, TaskStatus
 from app.models.types import utcnow
 from app.models.users import Role, User
+from app.models.visits import ShowroomVisit
 
 __all__ = [
     "Activity", "ActivityKind", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
-    "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Channel",
-    "ConsentMethod", "ConsentRecord", "Customer", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
+    "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Cadence", "Channel",
+    "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
     "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",
-    "Source", "Stage", "TaskStatus", "User", "utcnow",
+    "ShowroomVisit", "Source", "Stage", "TaskStatus", "User", "utcnow",
 ]

@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -39,9 +39,10 @@ class Activity(db.Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind))
-    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
+    # active_history: the old value is loaded before a change, so the append-only guard can see it.
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome), active_history=True)
     summary: Mapped[str | None] = mapped_column(String(200))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, active_history=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -52,7 +53,23 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete history."""
 
 
+# A call is recorded the moment it is dialled and its outcome when the consultant comes back: these may be
+# filled in once, while still empty; nothing written is ever changed.
+COMPLETABLE = ("outcome", "note")
+
+
 @event.listens_for(Activity, "before_update")
-@event.listens_for(Activity, "before_delete")
 def _refuse_change(_mapper, _connection, target: Activity) -> None:
-    raise AppendOnlyError(f"activity {target.id} is history and cannot be changed")
+    state = inspect(target)
+    for attribute in state.attrs:
+        history = attribute.history
+        if not history.has_changes():
+            continue
+        completing = attribute.key in COMPLETABLE and not any(v is not None for v in history.deleted)
+        if not completing:
+            raise AppendOnlyError(f"activity {target.id} is history: {attribute.key} cannot be changed")
+
+
+@event.listens_for(Activity, "before_delete")
+def _refuse_delete(_mapper, _connection, target: Activity) -> None:
+    raise AppendOnlyError(f"activity {target.id} is history and cannot be deleted")

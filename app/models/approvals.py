@@ -38,7 +38,8 @@ class ApprovalRequest(db.Model):
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[ApprovalKind] = mapped_column(enum_column(ApprovalKind))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # a code from app.services.lead_changes.REASONS
+    note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ApprovalStatus] = mapped_column(enum_column(ApprovalStatus), default=ApprovalStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.activities import ActivityKind, Outcome
 from app.models.customers import Customer
 from app.models.org import Dealer
 from app.models.types import UTCDateTime, enum_column, utcnow
@@ -102,6 +103,10 @@ class Lead(db.Model):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest contact, kept on the lead so lists show "last contact" without reading the history.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_contact_kind: Mapped[ActivityKind | None] = mapped_column(enum_column(ActivityKind))
+    last_contact_outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

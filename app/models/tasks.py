@@ -29,6 +29,9 @@ class FollowUpTask(db.Model):
               postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
         Index("ix_follow_up_tasks_open_due", "due_at", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
         Index("ix_follow_up_tasks_lead", "lead_id"),
+        # A lead has one next step at a time: logging a contact completes it and sets the next one.
+        Index("uq_follow_up_tasks_open_lead", "lead_id", unique=True,
+              postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +73,7 @@ class Appointment(db.Model):
     consultant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[AppointmentKind] = mapped_column(enum_column(AppointmentKind))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model_of_interest: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[AppointmentStatus] = mapped_column(
         enum_column(AppointmentStatus), default=AppointmentStatus.BOOKED
     )
