@@ -49,6 +49,24 @@ def get_lead(user: User, lead_id: int) -> Lead:
     return lead
 
 
+def get_lead_to_work(user: User, lead_id: int) -> Lead:
+    """A lead the user may change: its consultant or the dealer's manager. 404 when out of sight, 403 when
+    visible but not theirs to work (the lead desk and the brand follow leads, dealers work them)."""
+    lead = get_lead(user, lead_id)
+    if not user.role.belongs_to_dealer:
+        abort(403)
+    return lead
+
+
+def dealer_leads(user: User) -> Select:
+    """Every lead of the user's dealer, for front-desk acts that any colleague may do (recording a visit):
+    finding a walk-in's open lead must not depend on which consultant owns it. Opening the lead page still
+    goes through get_lead()."""
+    if not user.role.belongs_to_dealer:
+        return select(Lead).where(false())
+    return select(Lead).where(Lead.dealer_id == user.dealer_id)
+
+
 def get_customer(user: User, customer_id: int) -> Customer:
     """The customer if the user may see one of their leads; abort with 404 otherwise."""
     customer = db.session.scalar(visible_customers(user).where(Customer.id == customer_id))

@@ -7,9 +7,9 @@ _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.lo
 
 
 def init_app(app: Flask) -> None:
-    from app.views import account, auth, dealers, home, leads, team
+    from app.views import account, auth, dealers, home, leads, team, walk_ins
 
-    for module in (auth, account, home, leads, team, dealers):
+    for module in (auth, account, home, leads, team, dealers, walk_ins):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 
