@@ -57,6 +57,26 @@ LABELS = {
 }
 
 
+# Codes the app itself writes where people also write free text (activity summaries, follow-up purposes).
+LABELS[str] = {
+    "no_show": _l("Customer did not come"),
+    "reschedule_no_show": _l("Reschedule the missed appointment"),
+    "after_visit": _l("Follow up after the showroom visit"),
+    "mark_lost": _l("Lost requested"),
+    "mark_invalid": _l("Invalid requested"),
+    "bought_competitor": _l("Bought another brand"),
+    "bought_elsewhere": _l("Bought from another dealer"),
+    "price": _l("Price or financing"),
+    "postponed": _l("Purchase postponed"),
+    "no_longer_interested": _l("No longer wants to buy"),
+    "unreachable": _l("Never reachable"),
+    "wrong_number": _l("Wrong number"),
+    "duplicate": _l("Duplicate lead"),
+    "not_a_buyer": _l("Not a car buyer"),
+    "test_or_spam": _l("Test or spam"),
+}
+
+
 def label(value) -> str:
     """The translated word for a stored code; anything else shows as it is."""
     return LABELS.get(type(value), {}).get(value, value)

@@ -2,12 +2,13 @@
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_time, get_locale, gettext as _
+from babel.dates import format_skeleton
+from flask_babel import format_datetime, format_time, get_locale, gettext as _
 from flask_babel import to_user_timezone
 
 from app.i18n import LANGUAGE_NAMES
 from app.labels import label
-from app.models import utcnow
+from app.models import Activity, ActivityKind, AppointmentKind, IntentLevel, Outcome, Stage, utcnow
 from app.services.phones import display as display_phone
 
 
@@ -25,7 +26,22 @@ def when(moment: datetime | None) -> str:
         return _("tomorrow %(time)s", time=format_time(moment, "HH:mm"))
     if abs(days) < 7:
         return format_datetime(moment, "EEE HH:mm")
-    return format_date(moment, "short")
+    skeleton = "MMMEd" if local.year == now.year else "yMMMEd"
+    return format_skeleton(skeleton, local, locale=get_locale())
+
+
+def activity_summary(activity: Activity) -> str:
+    """An activity's summary in the reader's language: stage and level changes, close requests, notes."""
+    summary = activity.summary or ""
+    if " → " in summary:
+        old, new = summary.split(" → ", 1)
+        if activity.kind is ActivityKind.STAGE_CHANGE:
+            old, new = label(Stage(old)), label(Stage(new))
+        return f"{old} → {new}"
+    if ": " in summary:
+        head, tail = summary.split(": ", 1)
+        return f"{label(head)}: {label(tail)}"
+    return label(summary)
 
 
 def is_overdue(moment: datetime | None) -> bool:
@@ -33,6 +49,8 @@ def is_overdue(moment: datetime | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime)
+    app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
+                                 summary=activity_summary)
     app.jinja_env.tests["overdue"] = is_overdue
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
+                                 Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -17,8 +17,8 @@ _numbers = itertools.count(1)
 
 
 def csrf_token_from(html: str) -> str:
-    """The CSRF token a page carries in its forms."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    """The CSRF token a page carries (in its forms, and for htmx in the hx-headers of every page)."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
 

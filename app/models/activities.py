@@ -1,6 +1,7 @@
 """Activities: the append-only history of what happened with a lead."""
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.types import UTCDateTime, enum_column, utcnow
 from app.models.users import User
+
+if TYPE_CHECKING:
+    from app.models.leads import Lead  # leads imports this module's enums
 
 
 class ActivityKind(enum.StrEnum):
@@ -47,6 +51,7 @@ class Activity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+    lead: Mapped["Lead"] = relationship()
 
 
 class AppendOnlyError(RuntimeError):

@@ -115,6 +115,10 @@ class Lead(db.Model):
     customer: Mapped[Customer] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
     consultant: Mapped[User | None] = relationship(foreign_keys=[consultant_id])
+    open_follow_up = relationship(
+        "FollowUpTask", uselist=False, viewonly=True,
+        primaryjoin="and_(FollowUpTask.lead_id == Lead.id, FollowUpTask.status == 'open')",
+    )
 
     @property
     def is_open(self) -> bool:

@@ -1,8 +1,8 @@
-"""The lists of leads each role lands on, with search and paging; always through the visibility service."""
+"""The lists of leads each role lands on, and search; always through the visibility service."""
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import CLOSED_STAGES, Customer, Lead, Role, Stage, User
@@ -17,28 +17,29 @@ class LeadPage:
     has_more: bool
 
 
-def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int = 1,
-               page_size: int = 50) -> LeadPage:
+def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int = 1, page_size: int = 50,
+               include_closed: bool = False) -> LeadPage:
     """One page of the leads the user may see.
 
-    Without a stage, a consultant's and a manager's list holds open leads only; the lead desk sees every
-    lead it routed. A consultant's list is ordered by next follow-up (none last), the others newest first.
+    Without a stage, a consultant's and a manager's list holds open leads only (unless include_closed, as search
+    does); the lead desk sees every lead it routed. A consultant's list is ordered by next follow-up (none
+    last), the others newest first.
 
-    :param q: the search text: a mobile number (matched exactly after normalising) or the start of a customer's name.
+    :param q: a name's start, a mobile number in any format or part of one, or part of a model's name.
     """
-    statement = visibility.visible_leads(user)
+    statement = visibility.visible_leads(user).join(Lead.customer)
     if stage is not None:
         statement = statement.where(Lead.stage == stage)
-    elif user.role.belongs_to_dealer:
+    elif user.role.belongs_to_dealer and not include_closed:
         statement = statement.where(Lead.stage.not_in(CLOSED_STAGES))
     if q.strip():
-        statement = statement.where(Lead.customer_id.in_(_matching_customers(user, q.strip())))
+        statement = statement.where(_matches(user, q.strip()))
     if user.role is Role.CONSULTANT:
         statement = statement.order_by(Lead.next_follow_up_at.asc().nulls_last(), Lead.id)
     else:
         statement = statement.order_by(Lead.arrived_at.desc(), Lead.id.desc())
     statement = (
-        statement.options(joinedload(Lead.customer), joinedload(Lead.consultant), joinedload(Lead.dealer))
+        statement.options(contains_eager(Lead.customer), joinedload(Lead.consultant), joinedload(Lead.dealer))
         .offset((page - 1) * page_size)
         .limit(page_size + 1)
     )
@@ -46,16 +47,21 @@ def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int
     return LeadPage(leads=leads[:page_size], page=page, has_more=len(leads) > page_size)
 
 
-def _matching_customers(user: User, query: str):
-    """Ids of the brand's customers whose number is the query, or whose name starts with it."""
-    conditions = [Customer.name.like(_escape_like(query) + "%", escape="\\")]
+def _matches(user: User, query: str):
+    """Leads whose customer's name starts with the query, whose number is or contains it, or whose model of
+    interest contains it. Applied within the user's scope, so its cost grows with what they see, not the brand."""
+    conditions = [Customer.name.like(_escape_like(query) + "%", escape="\\"),
+                  Lead.model_of_interest.ilike("%" + _escape_like(query) + "%", escape="\\")]
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "").replace("-", "").replace("+", "")) - 1:
+        conditions.append(Customer.phone_e164.like(f"%{digits}%"))
     if looks_like_phone(query):
         region = user.dealer.phone_region if user.dealer else "CN"
         try:
             conditions.append(Customer.phone_e164 == normalise_mobile(query, region))
         except InvalidPhone:
             pass
-    return select(Customer.id).where(Customer.oem_id == user.oem_id, or_(*conditions))
+    return or_(*conditions)
 
 
 def _escape_like(text: str) -> str:

@@ -1,6 +1,4 @@
 """Signing in and out."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,7 +8,7 @@ from app.extensions import limiter
 from app.schemas import first_errors
 from app.schemas.accounts import SignInSchema
 from app.services import accounts
-from app.views.rendering import render
+from app.views.rendering import render, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -22,16 +20,6 @@ def _sign_in_limit() -> str:
 def _sign_in_name() -> str:
     """Limit attempts per account too, so spreading a guess over many addresses does not help."""
     return "sign-in:" + (request.form.get("identifier") or "").strip().lower()
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only paths on this site; never another host (an open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -57,10 +45,10 @@ def sign_in():
                 if locale and not user.locale:
                     accounts.set_locale(user, locale)
                 login_user(user, remember=data["remember"])
-                return redirect(_safe_next(data.get("next")) or url_for("home.index"))
+                return redirect(safe_next(data.get("next")) or url_for("home.index"))
     status = 422 if errors else 200
     return render("auth/sign_in.html", status=status, errors=errors, form=form,
-                  next=_safe_next(request.values.get("next")))
+                  next=safe_next(request.values.get("next")))
 
 
 @bp.post("/signout")

@@ -7,7 +7,7 @@ from app.models import Role
 bp = Blueprint("home", __name__)
 
 HOME_ENDPOINT = {
-    Role.CONSULTANT: "leads.index",
+    Role.CONSULTANT: "today.index",
     Role.MANAGER: "leads.index",
     Role.IDCC_AGENT: "leads.index",
     Role.OEM_ADMIN: "dealers.index",
@@ -17,5 +17,5 @@ HOME_ENDPOINT = {
 @bp.get("/")
 @login_required
 def index():
-    """Send each role to its home: the lead list, or the dealer list for the brand."""
+    """Send each role to its home: Today for consultants, the lead list, or the dealer list for the brand."""
     return redirect(url_for(HOME_ENDPOINT[current_user.role]))

@@ -1,14 +1,13 @@
 """Lead lists and pages, and the customer behind a lead."""
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Activity, Appointment, FollowUpTask, Lead, Stage
+from app.models import IntentLevel, Lead, Stage, utcnow
 from app.schemas.leads import LeadListQuerySchema
-from app.services import lead_lists, visibility
-from app.views.rendering import render
+from app.services import cadence, lead_changes, lead_lists, lead_timeline, visibility
+from app.views.rendering import render, wants_fragment
 
 bp = Blueprint("leads", __name__)
 
@@ -30,23 +29,31 @@ def index():
     return render("leads/index.html", "leads/_rows.html", page=page, params=params, stages=list(Stage))
 
 
+@bp.get("/search")
+@login_required
+def search():
+    """Active search from the box on every page: the first few matches, as the user types."""
+    try:
+        params = LeadListQuerySchema().load(request.args)
+    except ValidationError:
+        abort(400)
+    if not wants_fragment():
+        return redirect(url_for("leads.index", q=params["q"]))
+    page = lead_lists.list_leads(current_user, q=params["q"], page_size=8, include_closed=True)
+    return render("leads/_search_results.html", q=params["q"], page=page)
+
+
 @bp.get("/leads/<int:lead_id>")
 @login_required
 def show(lead_id: int):
-    """One lead: the customer, the interest, what happened and what is next."""
+    """One lead: the customer, the interest, stage and level, what happened and what is next."""
     lead = visibility.get_lead(current_user, lead_id)
-    activities = db.session.scalars(
-        select(Activity).where(Activity.lead_id == lead.id).order_by(Activity.occurred_at.desc()).limit(100)
-    )
-    follow_ups = db.session.scalars(
-        select(FollowUpTask).where(FollowUpTask.lead_id == lead.id).order_by(FollowUpTask.due_at.desc())
-    )
-    appointments = db.session.scalars(
-        select(Appointment).where(Appointment.lead_id == lead.id).order_by(Appointment.starts_at.desc())
-    )
-    page, params = _list_for_current_user()
-    return render("leads/show.html", lead=lead, activities=list(activities), follow_ups=list(follow_ups),
-                  appointments=list(appointments), page=page, params=params, stages=list(Stage))
+    can_work = current_user.role.belongs_to_dealer
+    picks = cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, utcnow()) if can_work else []
+    list_pane = {} if wants_fragment() else dict(zip(("page", "params"), _list_for_current_user()))
+    return render("leads/show.html", "leads/_detail.html", lead=lead, timeline=lead_timeline.timeline(lead),
+                  pending=lead_changes.pending_request(lead), can_work=can_work, picks=picks, stages=list(Stage),
+                  funnel=lead_changes.FUNNEL, levels=list(IntentLevel), **list_pane)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -1,5 +1,8 @@
-"""The one helper that decides between a whole page and an htmx fragment."""
-from flask import make_response, render_template, request
+"""The helpers that decide between a whole page and an htmx fragment, and how a change is answered."""
+import json
+from urllib.parse import urlsplit
+
+from flask import flash, make_response, redirect, render_template, request
 
 
 def wants_fragment() -> bool:
@@ -13,7 +16,31 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     :param template: the whole page's template, which includes the fragment.
     :param fragment: the template an htmx request gets instead, named with a leading underscore.
     """
-    chosen = fragment if fragment and wants_fragment() else template
-    response = make_response(render_template(chosen, **context), status)
+    partial = bool(fragment) and wants_fragment()
+    response = make_response(render_template(fragment if partial else template, partial=partial, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def changed(lead, message: str, *, refused: bool = False):
+    """Answer a change to a lead: htmx hears "lead-changed" (the parts of the page that show the lead refresh
+    themselves and the message shows) or, when refused, "lead-refused" with the reason; a plain form post goes
+    back where it came from with the message.
+    """
+    if wants_fragment():
+        event = "lead-refused" if refused else "lead-changed"
+        response = make_response("", 422 if refused else 200)
+        response.headers["HX-Trigger"] = json.dumps({event: {"lead": lead.id, "message": str(message)}})
+        return response
+    flash(message, "error" if refused else "success")
+    return redirect(safe_next(request.form.get("next")) or f"/leads/{lead.id}", 303)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only paths on this site; never another host (an open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

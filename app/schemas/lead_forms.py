@@ -1,0 +1,64 @@
+"""Forms of a consultant's work on a lead: contact outcome, next follow-up, appointment, stage, intent,
+close request, and the customer and lead details."""
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.models import AppointmentKind, ApprovalKind, IntentLevel, Outcome, Stage
+from app.schemas import REQUIRED, FormSchema, text
+
+DATE = {"invalid": _l("Enter a date."), **REQUIRED}
+TIME = {"invalid": _l("Enter a time."), **REQUIRED}
+
+
+def choice(enum, message=_l("Choose one of the options."), **kwargs) -> fields.Enum:
+    return fields.Enum(enum, by_value=True, error_messages={"unknown": message, **REQUIRED}, **kwargs)
+
+
+class NextFollowUpSchema(FormSchema):
+    """A quick pick (an ISO time the page offered) or "custom" with a date and time in the dealer's zone."""
+
+    next_at = text(40, required=True)
+    custom_date = fields.Date(error_messages=DATE)
+    custom_time = fields.Time(error_messages=TIME)
+
+    @validates_schema
+    def _custom_needs_a_date(self, data, **_kwargs):
+        if data.get("next_at") == "custom" and not data.get("custom_date"):
+            raise ValidationError(_l("Choose the day of the next follow-up."), "custom_date")
+
+
+class OutcomeSchema(NextFollowUpSchema):
+    outcome = choice(Outcome, _l("Choose how the call went."))
+    note = text(2000)
+
+
+class AppointmentSchema(FormSchema):
+    kind = choice(AppointmentKind, required=True)
+    date = fields.Date(required=True, error_messages=DATE)
+    time = fields.Time(required=True, error_messages=TIME)
+    model_of_interest = text(80)
+
+
+class StageSchema(FormSchema):
+    stage = choice(Stage, required=True)
+
+
+class IntentSchema(FormSchema):
+    intent_level = choice(IntentLevel, required=True)
+
+
+class CloseRequestSchema(FormSchema):
+    kind = choice(ApprovalKind, required=True, validate=validate.OneOf(
+        [ApprovalKind.MARK_LOST, ApprovalKind.MARK_INVALID], error=_l("Choose lost or invalid.")))
+    reason = text(40, required=True)
+    note = text(1000)
+
+
+class LeadDetailsSchema(FormSchema):
+    name = text(80, required=True)
+    phone = text(32, required=True)
+    wechat_id = text(64)
+    email = fields.String(validate=[validate.Length(max=254, error=_l("Use at most {max} characters.")),
+                                    validate.Email(error=_l("Enter a valid email address."))])
+    city = text(60)
+    model_of_interest = text(80)

@@ -1,0 +1,56 @@
+"""Contacting a lead: the attempt is history the moment the consultant taps Call, SMS or WeChat; the outcome
+and the next follow-up come when they are back from the call."""
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Activity, ActivityKind, Lead, Outcome, Stage, User, utcnow
+from app.services import follow_ups, lead_changes
+
+CHANNELS = (ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT)
+
+
+class ContactError(ValueError):
+    """A contact that cannot be logged as asked; the message is for the consultant."""
+
+
+def record_attempt(user: User, lead: Lead, kind: ActivityKind) -> Activity:
+    """Record that the user is calling or messaging the lead now; the first attempt stamps first contact.
+
+    :raise ContactError: for a kind that is not a contact channel, or a closed lead.
+    """
+    if kind not in CHANNELS:
+        raise ContactError(_l("Choose call, SMS or WeChat."))
+    if not lead.is_open:
+        raise ContactError(_l("This lead is closed."))
+    now = utcnow()
+    attempt = Activity(lead_id=lead.id, user_id=user.id, kind=kind, occurred_at=now)
+    db.session.add(attempt)
+    if lead.first_contact_at is None:
+        lead.first_contact_at = now
+    lead.last_contact_at, lead.last_contact_kind, lead.last_contact_outcome = now, kind, None
+    db.session.commit()
+    return attempt
+
+
+def log_outcome(user: User, attempt: Activity, lead: Lead, *, outcome: Outcome | None, note: str | None,
+                next_due: datetime | None) -> None:
+    """Complete a contact attempt: its outcome and note, the stage it earns, and the next follow-up.
+
+    A reached call or a sent message moves a new lead to "contacted". The lead's open follow-up counts as
+    done and `next_due` becomes its next step.
+    :raise ContactError: when the attempt already has its outcome, or a call lacks one.
+    """
+    if attempt.outcome is not None or attempt.note is not None:
+        raise ContactError(_l("This contact is already logged."))
+    if attempt.kind is ActivityKind.CALL and outcome is None:
+        raise ContactError(_l("Choose how the call went."))
+    attempt.outcome = outcome if attempt.kind is ActivityKind.CALL else None
+    attempt.note = note
+    if lead.last_contact_at == attempt.occurred_at:
+        lead.last_contact_outcome = attempt.outcome
+    if lead.stage is Stage.NEW and (outcome is Outcome.REACHED or attempt.kind is not ActivityKind.CALL):
+        lead_changes.change_stage(user, lead, Stage.CONTACTED, commit=False)
+    follow_ups.set_next(lead, next_due)
+    db.session.commit()

@@ -1,0 +1,103 @@
+"""Changing a lead's stage or intent level, and asking the manager to close it as lost or invalid.
+
+Every change is also an activity, so the lead's history tells what happened and who did it.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, IntentLevel, Lead, Notification,
+    Role, Stage, User, utcnow,
+)
+from app.services import follow_ups
+
+FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.INVITED, Stage.VISITED, Stage.TEST_DRIVE, Stage.NEGOTIATING,
+          Stage.ORDERED, Stage.DELIVERED)
+# Reasons a consultant picks from (the manager and the OEM audit them); the words live in app.labels.
+REASONS = {
+    ApprovalKind.MARK_LOST: ("bought_competitor", "bought_elsewhere", "price", "postponed",
+                             "no_longer_interested", "unreachable"),
+    ApprovalKind.MARK_INVALID: ("wrong_number", "duplicate", "not_a_buyer", "test_or_spam"),
+}
+
+
+class LeadChangeError(ValueError):
+    """A change that cannot be made; the message is for the consultant."""
+
+
+def change_stage(user: User, lead: Lead, stage: Stage, *, commit: bool = True) -> None:
+    """Move the lead to a stage of the funnel. Ordered sets intent O; delivered closes the lead and its follow-up.
+
+    :raise LeadChangeError: for lost or invalid (they need the manager: request_close) or a closed lead.
+    """
+    if stage not in FUNNEL:
+        raise LeadChangeError(_l("Lost and invalid need your manager's approval: request it instead."))
+    if not lead.is_open:
+        raise LeadChangeError(_l("This lead is closed."))
+    if stage is lead.stage:
+        return
+    _record(user, lead, ActivityKind.STAGE_CHANGE, f"{lead.stage.value} → {stage.value}")
+    lead.stage = stage
+    if stage is Stage.ORDERED and lead.intent_level is not IntentLevel.O:
+        change_intent(user, lead, IntentLevel.O, commit=False)
+    if stage is Stage.DELIVERED:
+        lead.closed_at = utcnow()
+        follow_ups.set_next(lead, None, done=False)
+    if commit:
+        db.session.commit()
+
+
+def advance_to(user: User, lead: Lead, stage: Stage) -> None:
+    """Move the lead forward to `stage` if it is still earlier in the funnel; never backwards. The caller commits."""
+    if lead.is_open and FUNNEL.index(lead.stage) < FUNNEL.index(stage):
+        change_stage(user, lead, stage, commit=False)
+
+
+def change_intent(user: User, lead: Lead, level: IntentLevel, *, commit: bool = True) -> None:
+    """Set how soon the customer will buy; the next follow-up set after this uses the new level's cadence."""
+    if not lead.is_open:
+        raise LeadChangeError(_l("This lead is closed."))
+    if level is lead.intent_level:
+        return
+    _record(user, lead, ActivityKind.INTENT_CHANGE, f"{lead.intent_level.value} → {level.value}")
+    lead.intent_level = level
+    if commit:
+        db.session.commit()
+
+
+def pending_request(lead: Lead) -> ApprovalRequest | None:
+    """The lead's undecided close request, if any: the lead shows "lost requested" meanwhile."""
+    return db.session.scalar(select(ApprovalRequest).where(
+        ApprovalRequest.lead_id == lead.id, ApprovalRequest.status == ApprovalStatus.PENDING))
+
+
+def request_close(user: User, lead: Lead, kind: ApprovalKind, reason: str, note: str | None) -> ApprovalRequest:
+    """Ask the dealer's manager to close the lead as lost or invalid; it stays active until they decide.
+
+    :raise LeadChangeError: for an unknown reason, a closed lead, or a request already waiting.
+    """
+    if reason not in REASONS.get(kind, ()):
+        raise LeadChangeError(_l("Choose a reason from the list."))
+    if not lead.is_open:
+        raise LeadChangeError(_l("This lead is closed."))
+    if pending_request(lead) is not None:
+        raise LeadChangeError(_l("A request to close this lead is already waiting for your manager."))
+    request = ApprovalRequest(lead_id=lead.id, dealer_id=lead.dealer_id, requested_by_id=user.id, kind=kind,
+                              reason=reason, note=note)
+    db.session.add(request)
+    db.session.flush()
+    _record(user, lead, ActivityKind.NOTE, f"{kind.value}: {reason}", note)
+    managers = db.session.scalars(select(User.id).where(
+        User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True)))
+    for manager_id in managers:
+        db.session.add(Notification(
+            user_id=manager_id, kind="approval_requested", lead_id=lead.id, url=f"/leads/{lead.id}",
+            title=f"{lead.customer.name}: {kind.value}", body=note,
+            dedupe_key=f"approval:{request.id}:user:{manager_id}"))
+    db.session.commit()
+    return request
+
+
+def _record(user: User, lead: Lead, kind: ActivityKind, summary: str, note: str | None = None) -> None:
+    db.session.add(Activity(lead_id=lead.id, user_id=user.id, kind=kind, summary=summary, note=note))

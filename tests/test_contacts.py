@@ -1,0 +1,177 @@
+"""One-tap contact: the attempt is recorded on tap, the outcome sheet logs how it went and sets the next
+follow-up by the dealer's cadence; nobody logs on another consultant's lead."""
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.extensions import db
+from app.models import Activity, ActivityKind, FollowUpTask, Lead, Outcome, Stage, TaskStatus, utcnow
+from app.services import cadence
+from tests import factories
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def me(auth, world):
+    auth.sign_in(world.one.consultant)
+    return world.one.consultant
+
+
+@pytest.fixture
+def lead(me, world):
+    lead = factories.make_lead(me, customer=factories.make_customer(world.oem, name="刘洋", wechat_id="liuyang88"))
+    factories.make_follow_up(lead, due_in=timedelta(hours=-2))
+    return lead
+
+
+def tap(client, auth, lead, kind="call", headers=HTMX):
+    return client.post(f"/leads/{lead.id}/contacts/{kind}", data={"csrf_token": auth.csrf_token("/today")},
+                       headers=headers)
+
+
+def the_attempt(lead) -> Activity:
+    db.session.expire_all()
+    return db.session.scalars(db.select(Activity).where(Activity.lead_id == lead.id)
+                              .order_by(Activity.id.desc())).first()
+
+
+def cadence_pick(lead, key="cadence"):
+    attempt = the_attempt(lead)
+    return dict(cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, attempt.occurred_at))[key]
+
+
+def save(client, auth, attempt, headers=HTMX, **data):
+    return client.post(f"/contacts/{attempt.id}", data={"csrf_token": auth.csrf_token("/today"), **data},
+                       headers=headers)
+
+
+def fresh(lead) -> Lead:
+    db.session.expire_all()
+    return db.session.get(Lead, lead.id)
+
+
+def test_tapping_call_records_the_attempt_and_opens_the_sheet(client, auth, lead):
+    response = tap(client, auth, lead)
+    assert response.status_code == 200
+    sheet = response.get_data(as_text=True)
+    assert "<html" not in sheet and "How did the call go?" in sheet and "By cadence" in sheet
+    attempt = the_attempt(lead)
+    assert (attempt.kind, attempt.outcome) == (ActivityKind.CALL, None)
+    saved = fresh(lead)
+    assert saved.first_contact_at == attempt.occurred_at
+    assert saved.last_contact_kind is ActivityKind.CALL
+
+
+def test_no_answer_with_the_cadence_date_in_one_save(client, auth, lead):
+    tap(client, auth, lead)
+    attempt, due = the_attempt(lead), cadence_pick(lead)
+
+    response = save(client, auth, attempt, outcome="no_answer", next_at=due.isoformat())
+
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    event = json.loads(response.headers["HX-Trigger"])["lead-changed"]
+    assert event["lead"] == lead.id and event["message"].startswith("Saved. Next follow-up")
+    saved = fresh(lead)
+    assert saved.next_follow_up_at == due and saved.stage is Stage.NEW  # nobody answered: still new
+    assert saved.last_contact_outcome is Outcome.NO_ANSWER
+    tasks = db.session.scalars(db.select(FollowUpTask).where(FollowUpTask.lead_id == lead.id)
+                               .order_by(FollowUpTask.id)).all()
+    assert [t.status for t in tasks] == [TaskStatus.DONE, TaskStatus.OPEN] and tasks[1].due_at == due
+    assert the_attempt(lead).outcome is Outcome.NO_ANSWER
+
+
+def test_reaching_a_new_lead_makes_it_contacted(client, auth, lead):
+    tap(client, auth, lead)
+    save(client, auth, the_attempt(lead), outcome="reached", note="想周六来看车", next_at=cadence_pick(lead).isoformat())
+    saved = fresh(lead)
+    assert saved.stage is Stage.CONTACTED
+    kinds = db.session.scalars(db.select(Activity.kind).where(Activity.lead_id == lead.id)).all()
+    assert ActivityKind.STAGE_CHANGE in kinds
+    assert db.session.scalar(db.select(Activity.note).where(Activity.kind == ActivityKind.CALL)) == "想周六来看车"
+
+
+def test_a_custom_day_is_read_in_the_dealers_time_zone(client, auth, lead):
+    tap(client, auth, lead)
+    day = (utcnow() + timedelta(days=3)).date()
+    save(client, auth, the_attempt(lead), outcome="busy", next_at="custom", custom_date=day.isoformat(),
+         custom_time="10:30")
+    expected = datetime.combine(day, datetime.min.time().replace(hour=10, minute=30), tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert fresh(lead).next_follow_up_at == expected
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"next_at": "cadence-placeholder"}, "Choose how the call went."),
+    ({"outcome": "no_answer", "next_at": "2020-01-01T00:00:00+00:00"}, "The next follow-up must be in the future."),
+    ({"outcome": "no_answer", "next_at": "custom"}, "Choose the day of the next follow-up."),
+    ({"outcome": "no_answer", "next_at": "yesterday"}, "Choose when to follow up next."),
+    ({"outcome": "shouted", "next_at": "cadence-placeholder"}, "Choose how the call went."),
+])
+def test_bad_sheets_say_why_and_change_nothing(client, auth, lead, data, message):
+    tap(client, auth, lead)
+    if data["next_at"] == "cadence-placeholder":
+        data["next_at"] = cadence_pick(lead).isoformat()
+    before = fresh(lead).next_follow_up_at
+    response = save(client, auth, the_attempt(lead), **data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert fresh(lead).next_follow_up_at == before and the_attempt(lead).outcome is None
+
+
+def test_an_outcome_is_logged_once(client, auth, lead):
+    tap(client, auth, lead)
+    attempt, due = the_attempt(lead), cadence_pick(lead).isoformat()
+    save(client, auth, attempt, outcome="no_answer", next_at=due)
+    again = save(client, auth, attempt, outcome="reached", next_at=due)
+    assert again.status_code == 422 and "already logged" in again.get_data(as_text=True)
+    assert the_attempt(lead).outcome is Outcome.NO_ANSWER
+
+
+def test_sms_needs_no_outcome_and_counts_as_contact(client, auth, lead):
+    sheet = tap(client, auth, lead, "sms").get_data(as_text=True)
+    assert "How did the call go?" not in sheet
+    save(client, auth, the_attempt(lead), next_at=cadence_pick(lead, "tomorrow").isoformat())
+    assert fresh(lead).stage is Stage.CONTACTED
+
+
+def test_without_javascript_the_same_flow_works_with_pages(client, auth, lead):
+    response = tap(client, auth, lead, headers={})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<html" in page and "How did the call go?" in page
+    done = save(client, auth, the_attempt(lead), headers={}, outcome="reached", next_at=cadence_pick(lead).isoformat())
+    assert done.status_code == 303 and done.headers["Location"] == f"/leads/{lead.id}"
+    assert "Saved. Next follow-up" in client.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_closed_lead_takes_no_contact(client, auth, me, world):
+    closed = factories.make_lead(me, stage=Stage.DELIVERED)
+    response = tap(client, auth, closed)
+    assert response.status_code == 409 and "This lead is closed." in response.get_data(as_text=True)
+
+
+def test_nobody_logs_on_another_consultants_lead(app, client, auth, lead, world):
+    colleague_lead = factories.make_lead(world.one.colleague)
+    assert tap(client, auth, colleague_lead).status_code == 404
+    tap(client, auth, lead)
+    attempt = the_attempt(lead)
+    colleague = app.test_client()
+    type(auth)(colleague).sign_in(world.one.colleague)
+    token = type(auth)(colleague).csrf_token("/today")
+    assert colleague.post(f"/contacts/{attempt.id}", data={"outcome": "reached", "csrf_token": token,
+                                                           "next_at": cadence_pick(lead).isoformat()}).status_code == 404
+    assert colleague.get(f"/contacts/{attempt.id}").status_code == 404
+    assert the_attempt(lead).outcome is None
+
+
+def test_the_manager_may_call_a_dealer_lead_and_the_lead_desk_may_not(app, auth, lead, world):
+    manager = app.test_client()
+    type(auth)(manager).sign_in(world.one.manager)
+    token = type(auth)(manager).csrf_token("/today")
+    assert manager.post(f"/leads/{lead.id}/contacts/call", data={"csrf_token": token}, headers=HTMX).status_code == 200
+    desk = app.test_client()
+    type(auth)(desk).sign_in(world.idcc_agent)
+    token = type(auth)(desk).csrf_token("/leads")
+    assert desk.post(f"/leads/{lead.id}/contacts/call", data={"csrf_token": token}).status_code in (403, 404)
