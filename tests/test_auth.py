@@ -22,7 +22,7 @@ def test_sign_in_with_email_or_any_form_of_the_mobile_number(client, auth, consu
     response = auth.sign_in(identifier)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
-    assert client.get("/").headers["Location"] == "/leads"
+    assert client.get("/").headers["Location"] == "/today"
 
 
 def test_wrong_password_says_so_without_telling_which_part(client, auth, consultant):
@@ -123,7 +123,7 @@ def test_sign_in_attempts_are_rate_limited_per_account(app, world):
 
 
 def test_roles_land_on_their_home(client, auth, world):
-    homes = {Role.CONSULTANT: "/leads", Role.MANAGER: "/leads", Role.IDCC_AGENT: "/leads", Role.OEM_ADMIN: "/dealers"}
+    homes = {Role.CONSULTANT: "/today", Role.MANAGER: "/leads", Role.IDCC_AGENT: "/leads", Role.OEM_ADMIN: "/dealers"}
     for user in (world.one.consultant, world.one.manager, world.idcc_agent, world.oem_admin):
         auth.sign_in(user)
         assert client.get("/").headers["Location"] == homes[user.role]

@@ -10,7 +10,7 @@ from tests import factories
 pytestmark = pytest.mark.browser
 
 HOMES = {
-    Role.CONSULTANT: ("/leads", "My open leads", "我的进行中线索"),
+    Role.CONSULTANT: ("/today", "Today", "今天"),
     Role.MANAGER: ("/leads", "Leads of", "的线索"),
     Role.IDCC_AGENT: ("/leads", "Leads routed by the lead desk", "线索中心"),
     Role.OEM_ADMIN: ("/dealers", "Dealers", "经销商"),
@@ -44,7 +44,7 @@ def test_each_role_signs_in_on_a_phone_and_lands_on_its_home(phone, world, role)
     assert box["y"] + box["height"] <= 740 + 1  # within thumb reach at the bottom of the screen
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360  # nothing wider than the phone
     if role is Role.CONSULTANT:
-        assert "陈静" in phone.inner_text("#lead-rows")
+        assert "陈静" in phone.inner_text("#new")
 
 
 @pytest.mark.parametrize("role", list(HOMES))
@@ -69,10 +69,11 @@ def test_search_updates_the_list_in_place_with_htmx(phone, world):
     for name in ("李雷", "韩梅梅", "李华"):
         factories.make_lead(me, customer=factories.make_customer(world.oem, name=name))
     sign_in(phone, me)
-    phone.wait_for_url(re.compile(r"/leads$"))
+    phone.wait_for_url(re.compile(r"/today$"))
+    phone.goto("/leads")
     phone.evaluate("window.__sameDocument = true")
 
-    phone.fill("input[name=q]", "李")
+    phone.fill(".filters input[name=q]", "李")
     phone.wait_for_url(re.compile(r"q=%E6%9D%8E|q=李"))
     phone.wait_for_function("document.querySelectorAll('#lead-rows .lead-row').length === 2")
 

@@ -8,15 +8,14 @@ How a walk-in is registered (`register_walk_in`), in one transaction:
 3. Else a new lead at this dealer, on the brand's existing customer (their stored name is kept) or on a new
    one: at stage visited, or test drive when they drove, with the consents that were ticked, a first visit, and
    the next follow-up by the dealer's cadence for the intent level.
-Two requests racing to create the same customer meet the unique constraint; the loser starts over once and then
-finds the winner's customer and lead.
+Two requests racing to create one customer meet the unique constraint; the loser starts over once, finding theirs.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import abort
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -137,8 +136,11 @@ def _register(user: User, data: dict) -> Registration:
         db.session.add(lead)
         db.session.flush()
         registration = _visit(user, lead, data, now, first=True)
-    if registration.recorded:
-        _record_consents(user, customer, data, now)
+    if registration.recorded:  # only a tick is a consent; an unticked box records nothing (nor a withdrawal)
+        db.session.add_all(
+            ConsentRecord(customer_id=customer.id, channel=channel, granted=True, method=ConsentMethod.WALK_IN_FORM,
+                          source="walk_in", recorded_at=now, recorded_by_id=user.id)
+            for field, channel in CONSENT_FIELDS.items() if data.get(field))
     db.session.commit()
     return registration
 
@@ -166,10 +168,12 @@ def record_visit(user: User, lead: Lead, details: dict) -> Registration:
 
 
 def _locked_customer(oem_id: int, phone: str) -> Customer | None:
-    # FOR UPDATE: registrations of one person queue here on PostgreSQL, so the second of a double submit sees the
-    # first one's visit. (SQLite leaves out FOR UPDATE; it writes one transaction at a time.)
-    return db.session.scalar(
-        select(Customer).where(Customer.oem_id == oem_id, Customer.phone_e164 == phone).with_for_update())
+    # A write that changes nothing, to take the lock: the row's on PostgreSQL, the database's on SQLite (which has
+    # no FOR UPDATE and reads outside transactions). Registrations of one person then run one after the other and
+    # the second of a double submit sees the first one's visit.
+    person = (Customer.oem_id == oem_id, Customer.phone_e164 == phone)
+    db.session.execute(update(Customer).where(*person).values(updated_at=Customer.updated_at))
+    return db.session.scalar(select(Customer).where(*person))
 
 
 def _receiving_consultant(user: User, consultant_id: int | None) -> User:
@@ -185,10 +189,8 @@ def _receiving_consultant(user: User, consultant_id: int | None) -> User:
 def _visit(user: User, lead: Lead, details: dict, now: datetime, *, first: bool) -> Registration:
     """Add a visit to the lead with its history, stage, last contact and next follow-up; the caller commits."""
     if not first:
-        earlier = db.session.scalar(
-            select(ShowroomVisit).where(ShowroomVisit.lead_id == lead.id,
-                                        ShowroomVisit.arrived_at >= now - DUPLICATE_WINDOW)
-            .order_by(ShowroomVisit.arrived_at.desc()).limit(1))
+        earlier = db.session.scalar(select(ShowroomVisit).where(
+            ShowroomVisit.lead_id == lead.id, ShowroomVisit.arrived_at >= now - DUPLICATE_WINDOW).limit(1))
         if earlier is not None:
             return Registration(lead, earlier, recorded=False)
     visit = ShowroomVisit(
@@ -213,15 +215,6 @@ def _visit(user: User, lead: Lead, details: dict, now: datetime, *, first: bool)
     follow_ups.set_next(lead, due, purpose=FOLLOW_UP_PURPOSE)
     db.session.flush()
     return Registration(lead, visit, recorded=True)
-
-
-def _record_consents(user: User, customer: Customer, data: dict, now: datetime) -> None:
-    # Only a tick is a consent; an unticked box records nothing (it is not a withdrawal either).
-    for field, channel in CONSENT_FIELDS.items():
-        if data.get(field):
-            db.session.add(ConsentRecord(customer_id=customer.id, channel=channel, granted=True,
-                                         method=ConsentMethod.WALK_IN_FORM, source="walk_in", recorded_at=now,
-                                         recorded_by_id=user.id))
 
 
 def openable_leads(user: User, visits: list[ShowroomVisit]) -> frozenset[int]:

@@ -18,7 +18,6 @@
   function closeSheet() {
     const dialog = sheet();
     if (dialog && dialog.open) dialog.close();
-    if (sheetBody()) sheetBody().replaceChildren();
   }
 
   // Tapping Call or SMS records the attempt and opens the outcome sheet; the tel:/sms: link then goes on to
@@ -46,7 +45,8 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", (event) => {
+  // Opened once htmx has settled the new content, so its forms are wired before anyone can tap them.
+  document.addEventListener("htmx:afterSettle", (event) => {
     const body = sheetBody();
     if (event.detail.target === body && body.childElementCount && !sheet().open) sheet().showModal();
   });
