@@ -4,7 +4,7 @@ import random
 import time
 from collections import Counter
 from contextlib import nullcontext
-from datetime import datetime, timezone
+from datetime import datetime, time as clock, timezone
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -154,6 +154,25 @@ def _quote(name: str) -> str:
     return db.session.get_bind().dialect.identifier_preparer.quote(name)
 
 
+# Regions differ (DOMAIN.md): in the south a hot prospect expects a call every 3 days; in Hebei that is pushy,
+# so dealers there follow up weekly. Every other dealer keeps the OEM's default rhythm.
+REGIONAL_RHYTHMS = {
+    "广东": {"h_days": 3, "a_days": 7, "b_days": 14, "c_days": 30, "o_days": 7},
+    "河北": {"h_days": 7, "a_days": 15, "b_days": 30, "c_days": 90, "o_days": 7},
+}
+
+
+def _regional_cadences(dealers: list[dict]) -> list[dict]:
+    """A cadence row for each dealer in a province with its own rhythm."""
+    rows = []
+    for dealer in dealers:
+        rhythm = REGIONAL_RHYTHMS.get(dealer["province"])
+        if rhythm:
+            rows.append({"id": len(rows) + 1, "dealer_id": dealer["id"], **rhythm, "working_days": "1234567",
+                         "day_starts": clock(9, 0), "day_ends": clock(18, 0), "first_contact_minutes": 30})
+    return rows
+
+
 def dealer_sites(count: int):
     """(city, code, name) per dealer: the base eight first, then every city in turn, a district name each."""
     cities = names.BASE_CITIES + names.MORE_CITIES
@@ -204,6 +223,7 @@ def _write_brand(rng: random.Random, leads: int) -> tuple[Brand, int]:
         staff.append(DealerStaff(dealer_id, city.name, offset, epoch - (epoch + offset) % DAY, manager, consultants))
     _insert({
         "oems": [{"id": 1, "code": "HY", "name": "恒远汽车 Hengyuan Auto"}],
+        "cadences": _regional_cadences(dealers),
         "regions": [{"id": i + 1, "oem_id": 1, "code": code, "name": names.REGIONS[code]}
                     for i, code in enumerate(regions)],
         "dealers": dealers, "users": users,

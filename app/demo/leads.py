@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from app.demo import DAY, HOUR, MINUTE, Brand, DealerStaff, dt, names, office
 from app.demo.names import mobile, person, weighted_pool
 from app.models import (
-    ApprovalKind, ApprovalStatus, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, Origin, Outcome, Source,
+    ActivityKind, ApprovalKind, ApprovalStatus, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, Origin, Outcome, Source,
     Stage, TaskStatus,
 )
 
@@ -17,6 +17,7 @@ TABLES = ("customers", "consent_records", "leads", "activities", "follow_up_task
 STAGES, SOURCES, MODELS = weighted_pool(names.STAGES), weighted_pool(names.SOURCES), weighted_pool(names.MODELS)
 INTENTS = {stage: weighted_pool(weights) for stage, weights in names.INTENTS.items()}
 LOST_DEPTH = weighted_pool(names.LOST_DEPTH)
+CONTACTS = (ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT, ActivityKind.VISIT, ActivityKind.TEST_DRIVE)
 REMOTE_SOURCES = [s for s in SOURCES if s not in names.CONTACT_ON_ARRIVAL]  # how a lead can wait for a call
 
 
@@ -32,7 +33,7 @@ class Story:
     source: Source
     times: list[float] = field(default_factory=list)  # of the activities, first contact first
     events: list[tuple] = field(default_factory=list)  # the activities' (kind, outcome, summary)
-    reason: str | None = None  # why a closed lead was lost or invalid
+    reason: tuple[str, str] | None = None  # why a closed lead was lost or invalid: (code, note)
 
 
 class LeadStories:
@@ -102,6 +103,9 @@ class LeadStories:
         self._appointments(story)
         self._approvals(story)
         closed = not stage.is_open
+        # The latest contact in the history, kept on the lead as the app keeps it (Today shows it on each row).
+        history = zip(reversed(story.events), reversed(story.times))
+        last = next(((at, kind, outcome) for (kind, outcome, _), at in history if kind in CONTACTS), (None, None, None))
         self._add(
             "leads", oem_id=brand.oem_id, customer_id=customer_id, dealer_id=dealer.id, consultant_id=consultant,
             origin=Origin.OEM if oem else Origin.DEALER, source=story.source,
@@ -109,6 +113,7 @@ class LeadStories:
             stage=stage, arrived_at=dt(arrived), routed_at=routed and dt(routed), routed_by_id=routed_by,
             assigned_at=dt(assigned), first_contact_at=None if stage is Stage.NEW else dt(story.times[0]),
             next_follow_up_at=next_due and dt(next_due), closed_at=dt(story.times[-1]) if closed else None,
+            last_contact_at=last[0] and dt(last[0]), last_contact_kind=last[1], last_contact_outcome=last[2],
             created_by_id=routed_by or consultant, created_at=dt(arrived), updated_at=dt(story.times[-1]),
         )
 
@@ -177,7 +182,7 @@ class LeadStories:
             story.reason = self._pick(names.LOST_REASONS if stage is Stage.LOST else names.INVALID_REASONS)
         story.times, story.events = times, events
         for position, (event, at) in enumerate(zip(events, times)):
-            note = (story.reason if closed and position == len(events) - 1
+            note = (story.reason and story.reason[1] if closed and position == len(events) - 1
                     else self._pick(names.CALL_NOTES) if event[1] is Outcome.REACHED and r() < 0.4 else None)
             self._activity(story, story.consultant, event, at, note)
         if len(times) > 1 and r() < 0.6:  # the follow-up that led to the second contact, ticked off then
@@ -247,12 +252,14 @@ class LeadStories:
         if story.stage in (Stage.CONTACTED, Stage.INVITED) and (
                 self.pending[dealer.id] < 3 and r() < 0.25 or r() < 0.004):
             self.pending[dealer.id] += 1
-            decision = dict(kind=ApprovalKind.MARK_LOST, reason=self._pick(names.LOST_REASONS),
+            code, note = self._pick(names.LOST_REASONS)
+            decision = dict(kind=ApprovalKind.MARK_LOST, reason=code, note=note,
                             status=ApprovalStatus.PENDING, decided_by_id=None, decided_at=None, decision_note=None,
                             created_at=dt(last + (self.now - last) * r()))
         elif story.reason and r() < 0.35:  # a sample, so the manager's decided requests are not empty
             lost = story.stage is Stage.LOST
-            decision = dict(kind=ApprovalKind.MARK_LOST if lost else ApprovalKind.MARK_INVALID, reason=story.reason,
+            decision = dict(kind=ApprovalKind.MARK_LOST if lost else ApprovalKind.MARK_INVALID,
+                            reason=story.reason[0], note=story.reason[1],
                             status=ApprovalStatus.APPROVED, decided_by_id=dealer.manager_id, decided_at=dt(last),
                             decision_note="同意", created_at=dt(max(story.times[-2], last - r() * DAY)))
         else:

@@ -90,11 +90,13 @@ CALL_NOTES = (
     "已加微信，发了配置表", "客户出差中，下周再联系", "关心置换补贴，旧车是一台十年的轿车",
     "想要白色顶配，问了现车情况", "对智能驾驶很感兴趣，约了试驾",
 )
+# (the reason's code from app.services.lead_changes.REASONS, the consultant's note)
 LOST_REASONS = (
-    "已购买竞品车型", "预算不足，暂缓购车", "多次联系无人接听", "客户已在其他经销商下定",
-    "家人不同意，暂不考虑", "等新款上市再说",
+    ("bought_competitor", "已购买竞品车型"), ("price", "预算不足，暂缓购车"), ("unreachable", "多次联系无人接听"),
+    ("bought_elsewhere", "客户已在其他经销商下定"), ("postponed", "家人不同意，暂不考虑"), ("postponed", "等新款上市再说"),
 )
-INVALID_REASONS = ("空号", "号码错误，非本人", "同行询价", "重复线索")
+INVALID_REASONS = (("wrong_number", "空号"), ("wrong_number", "号码错误，非本人"), ("not_a_buyer", "同行询价"),
+                   ("duplicate", "重复线索"))
 FOLLOW_UP_PURPOSES = ("电话回访", "确认到店时间", "发送报价单", "邀约试驾", "跟进金融方案", "发送活动信息")
 STAGE_PURPOSES = {Stage.INVITED: "确认到店时间", Stage.ORDERED: "交车前回访"}  # the obvious next step
 APPOINTMENT_NOTES = ("客户带家人一起来", "需要准备白色现车", "客户希望试驾高速路段", "提前准备置换评估")
