@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.extensions import db
-from app.models import Activity, ActivityKind, FollowUpTask, Lead, Outcome, Stage, TaskStatus, utcnow
+from app.models import (
+    Activity, ActivityKind, Appointment, AppointmentKind, FollowUpTask, Lead, Outcome, Stage, TaskStatus, utcnow,
+)
 from app.services import cadence
 from tests import factories
 
@@ -175,3 +177,23 @@ def test_the_manager_may_call_a_dealer_lead_and_the_lead_desk_may_not(app, auth,
     type(auth)(desk).sign_in(world.idcc_agent)
     token = type(auth)(desk).csrf_token("/leads")
     assert desk.post(f"/leads/{lead.id}/contacts/call", data={"csrf_token": token}).status_code in (403, 404)
+
+
+def test_a_test_drive_agreed_on_the_call_is_booked_with_the_outcome(client, auth, lead):
+    tap(client, auth, lead)
+    day = (utcnow() + timedelta(days=2)).date().isoformat()
+    response = save(client, auth, the_attempt(lead), outcome="reached", next_at=cadence_pick(lead).isoformat(),
+                    book_kind="test_drive", book_date=day, book_time="11:00", book_model="HY-X7")
+    assert response.status_code == 200
+    appointment = db.session.scalar(db.select(Appointment))
+    assert appointment.kind is AppointmentKind.TEST_DRIVE and appointment.model_of_interest == "HY-X7"
+    assert appointment.starts_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") == f"{day} 11:00"
+    assert fresh(lead).stage is Stage.INVITED
+
+
+def test_a_booking_in_the_past_keeps_the_whole_sheet_unsaved(client, auth, lead):
+    tap(client, auth, lead)
+    response = save(client, auth, the_attempt(lead), outcome="reached", next_at=cadence_pick(lead).isoformat(),
+                    book_kind="visit", book_date="2020-01-01", book_time="10:00")
+    assert response.status_code == 422 and "Choose a time in the future." in response.get_data(as_text=True)
+    assert the_attempt(lead).outcome is None and db.session.query(Appointment).count() == 0

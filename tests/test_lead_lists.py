@@ -113,3 +113,26 @@ def test_oem_admin_sees_every_dealer_with_counts_of_all_its_leads(client, auth, 
     row_two = page.split(world.two.dealer.name)[1].split("</tr>")[0]
     assert re.findall(r'<td class="num[^"]*"[^>]*>(\d+)</td>', row_one) == ["3", "2", "1", "1"]
     assert re.findall(r'<td class="num[^"]*"[^>]*>(\d+)</td>', row_two) == ["0", "0", "0", "0"]
+
+
+@pytest.mark.parametrize("query", ["5678", "1234 5678", "X7", "x7 suv"])
+def test_search_by_part_of_the_number_or_the_model(client, auth, world, query):
+    me = world.one.consultant
+    factories.make_lead(me, customer=factories.make_customer(world.oem, name="李雷", phone_e164="+8613912345678"),
+                        model_of_interest="HY-X7 SUV")
+    factories.make_lead(me, customer=factories.make_customer(world.oem, name="韩梅梅", phone_e164="+8613800000001"),
+                        model_of_interest="HY-S5")
+    auth.sign_in(me)
+    listed = rows(client.get("/leads", query_string={"q": query}).get_data(as_text=True))
+    assert len(listed) == 1 and "李雷" in listed[0]
+
+
+def test_the_search_box_on_every_page_finds_closed_leads_too(client, auth, world):
+    me = world.one.consultant
+    done = factories.make_lead(me, customer=factories.make_customer(world.oem, name="老客户"), stage=Stage.DELIVERED)
+    factories.make_lead(world.one.colleague, customer=factories.make_customer(world.oem, name="老同事的客户"))
+    auth.sign_in(me)
+    assert 'hx-get="/search"' in client.get("/account").get_data(as_text=True)
+    results = client.get("/search?q=老", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'href="/leads/{done.id}"' in results and "老同事的客户" not in results
+    assert client.get("/search?q=老").headers["Location"] == "/leads?q=%E8%80%81"

@@ -30,6 +30,16 @@ class NextFollowUpSchema(FormSchema):
 class OutcomeSchema(NextFollowUpSchema):
     outcome = choice(Outcome, _l("Choose how the call went."))
     note = text(2000)
+    # A visit or test drive agreed on the call (optional): booked with the outcome.
+    book_kind = choice(AppointmentKind)
+    book_date = fields.Date(error_messages=DATE)
+    book_time = fields.Time(error_messages=TIME)
+    book_model = text(80)
+
+    @validates_schema
+    def _booking_needs_a_time(self, data, **_kwargs):
+        if data.get("book_kind") and not (data.get("book_date") and data.get("book_time")):
+            raise ValidationError(_l("Choose the day and time of the appointment."), "book_date")
 
 
 class AppointmentSchema(FormSchema):

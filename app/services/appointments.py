@@ -16,25 +16,31 @@ class AppointmentError(ValueError):
     """A booking or a mark that cannot be made; the message is for the consultant."""
 
 
+def check_time(starts_at: datetime) -> None:
+    """:raise AppointmentError: for a time in the past or more than four months ahead."""
+    now = utcnow()
+    if starts_at <= now:
+        raise AppointmentError(_l("Choose a time in the future."))
+    if starts_at > now + BOOKING_HORIZON:
+        raise AppointmentError(_l("Book at most four months ahead."))
+
+
 def book(user: User, lead: Lead, kind: AppointmentKind, starts_at: datetime,
-         model_of_interest: str | None) -> Appointment:
+         model_of_interest: str | None, *, commit: bool = True) -> Appointment:
     """Book a visit or test drive; an invitation moves a new or contacted lead to "invited".
 
     :raise AppointmentError: for a time in the past or too far ahead, or a closed lead.
     """
     if not lead.is_open:
         raise AppointmentError(_l("This lead is closed."))
-    now = utcnow()
-    if starts_at <= now:
-        raise AppointmentError(_l("Choose a time in the future."))
-    if starts_at > now + BOOKING_HORIZON:
-        raise AppointmentError(_l("Book at most four months ahead."))
+    check_time(starts_at)
     appointment = Appointment(lead_id=lead.id, dealer_id=lead.dealer_id, consultant_id=lead.consultant_id or user.id,
                               kind=kind, starts_at=starts_at,
                               model_of_interest=model_of_interest or lead.model_of_interest)
     db.session.add(appointment)
     lead_changes.advance_to(user, lead, Stage.INVITED)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return appointment
 
 

@@ -1,5 +1,7 @@
 """One-tap contact: tapping Call, SMS or WeChat records the attempt; the outcome sheet logs how it went and
 sets the next follow-up."""
+from datetime import datetime
+
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +12,7 @@ from app.models import Activity, ActivityKind, Role
 from app.schemas import first_errors
 from app.schemas.lead_forms import OutcomeSchema
 from app.services import cadence, contacts, visibility
+from app.services.appointments import AppointmentError
 from app.services.follow_ups import FollowUpError, chosen_due
 from app.views.access import roles_required
 from app.templating import when
@@ -44,12 +47,16 @@ def outcome(activity_id: int):
     lead = activity.lead
     try:
         data = OutcomeSchema().load(request.form)
-        due = chosen_due(cadence.policy_for(lead.dealer), data)
+        policy = cadence.policy_for(lead.dealer)
+        booking = None
+        if data.get("book_kind"):
+            starts_at = datetime.combine(data["book_date"], data["book_time"], tzinfo=policy.zone)
+            booking = contacts.Booking(data["book_kind"], starts_at, data.get("book_model"))
         contacts.log_outcome(current_user, activity, lead, outcome=data.get("outcome"), note=data.get("note"),
-                             next_due=due)
+                             next_due=chosen_due(policy, data), booking=booking)
     except ValidationError as error:
         return _sheet(activity, first_errors(error.messages), request.form, 422)
-    except (FollowUpError, contacts.ContactError) as error:
+    except (FollowUpError, contacts.ContactError, AppointmentError) as error:
         return _sheet(activity, {"form": str(error)}, request.form, 422)
     return changed(lead, _("Saved. Next follow-up %(when)s.", when=when(lead.next_follow_up_at)))
 
