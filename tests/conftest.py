@@ -133,3 +133,10 @@ def auth(client):
 def world(app):
     """A small brand: two dealers, each with a manager and two consultants, plus an IDCC agent and an OEM admin."""
     return factories.make_world()
+
+
+@pytest.fixture
+def me(auth, world):
+    """The first dealer's consultant, signed in."""
+    auth.sign_in(world.one.consultant)
+    return world.one.consultant

@@ -17,12 +17,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def me(auth, world):
-    auth.sign_in(world.one.consultant)
-    return world.one.consultant
-
-
-@pytest.fixture
 def lead(me, world):
     lead = factories.make_lead(me, customer=factories.make_customer(world.oem, name="刘洋", wechat_id="liuyang88"))
     factories.make_follow_up(lead, due_in=timedelta(hours=-2))

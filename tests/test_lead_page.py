@@ -19,12 +19,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def me(auth, world):
-    auth.sign_in(world.one.consultant)
-    return world.one.consultant
-
-
-@pytest.fixture
 def lead(me, world):
     lead = factories.make_lead(me, customer=factories.make_customer(world.oem, name="周杰", phone_e164="+8613800138000"),
                                stage=Stage.CONTACTED, first_contact_at=utcnow())

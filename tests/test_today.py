@@ -17,12 +17,6 @@ def count(html: str, name: str) -> int:
     return int(section(html, name).split('class="count">', 1)[1].split("<", 1)[0])
 
 
-@pytest.fixture
-def me(auth, world):
-    auth.sign_in(world.one.consultant)
-    return world.one.consultant
-
-
 def lead_named(me, world, name, **fields):
     return factories.make_lead(me, customer=factories.make_customer(world.oem, name=name), **fields)
 
