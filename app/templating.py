@@ -44,6 +44,16 @@ def activity_summary(activity: Activity) -> str:
     return label(summary)
 
 
+def waiting(since: datetime, now: datetime) -> str:
+    """How long a lead has waited for its first contact: minutes, then hours, then days."""
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 120:
+        return _("Waiting %(minutes)d min", minutes=minutes)
+    if minutes < 48 * 60:
+        return _("Waiting %(hours)d h", hours=minutes // 60)
+    return _("Waiting %(days)d days", days=minutes // (24 * 60))
+
+
 def is_overdue(moment: datetime | None) -> bool:
     return moment is not None and moment < utcnow()
 
@@ -51,6 +61,7 @@ def is_overdue(moment: datetime | None) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
                                  summary=activity_summary)
+    app.jinja_env.globals.update(waiting=waiting)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)
