@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import CLOSED_STAGES, Appointment, Lead, Stage, User, utcnow
 from app.services import cadence, visibility
 
-SECTION_LIMIT = 100
+SECTION_LIMIT = 15  # the next hour or two of work; the lead list holds the rest
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ def today_for(user: User, now: datetime | None = None) -> Today:
     due = Lead.next_follow_up_at
     appointments = (
         select(Appointment).join(Appointment.lead)
-        .where(visibility.lead_scope(user), Appointment.starts_at >= day_starts, Appointment.starts_at < day_ends)
+        # The dealer leads the planner to the (dealer, starts_at) index; the lead scope keeps what the user may see.
+        .where(Appointment.dealer_id == user.dealer_id, visibility.lead_scope(user),
+               Appointment.starts_at >= day_starts, Appointment.starts_at < day_ends)
         .options(contains_eager(Appointment.lead).joinedload(Lead.customer))
         .order_by(Appointment.starts_at)
     )

@@ -165,7 +165,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leads'))
     )
     with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.create_index('ix_leads_consultant_open_follow_up', ['consultant_id', 'next_follow_up_at'], unique=False, postgresql_where=sa.text("stage NOT IN ('delivered', 'lost', 'invalid')"), sqlite_where=sa.text("stage NOT IN ('delivered', 'lost', 'invalid')"))
+        batch_op.create_index('ix_leads_consultant_follow_up', ['consultant_id', 'next_follow_up_at'], unique=False)
         batch_op.create_index('ix_leads_customer', ['customer_id'], unique=False)
         batch_op.create_index('ix_leads_dealer_arrived', ['dealer_id', 'arrived_at'], unique=False)
         batch_op.create_index('ix_leads_dealer_stage_arrived', ['dealer_id', 'stage', 'arrived_at'], unique=False)
@@ -324,7 +324,7 @@ def downgrade():
         batch_op.drop_index('ix_leads_dealer_stage_arrived')
         batch_op.drop_index('ix_leads_dealer_arrived')
         batch_op.drop_index('ix_leads_customer')
-        batch_op.drop_index('ix_leads_consultant_open_follow_up', postgresql_where=sa.text("stage NOT IN ('delivered', 'lost', 'invalid')"), sqlite_where=sa.text("stage NOT IN ('delivered', 'lost', 'invalid')"))
+        batch_op.drop_index('ix_leads_consultant_follow_up')
 
     op.drop_table('leads')
     with op.batch_alter_table('consent_records', schema=None) as batch_op:
