@@ -13,7 +13,7 @@ from app.schemas.lead_forms import AppointmentSchema
 from app.services import appointments, cadence, visibility
 from app.templating import when
 from app.views.access import roles_required
-from app.views.rendering import changed, render
+from app.views.rendering import changed, render_sheet
 
 bp = Blueprint("appointments", __name__)
 dealer_staff = roles_required(Role.CONSULTANT, Role.MANAGER)
@@ -38,8 +38,8 @@ def book(lead_id: int):
         else:
             return changed(lead, _("Booked for %(when)s.", when=when(appointment.starts_at)))
     form = request.form if request.method == "POST" else {"kind": request.args.get("kind", AppointmentKind.VISIT)}
-    return render("appointments/book.html", "appointments/_form.html", status=422 if errors else 200, lead=lead,
-                  errors=errors, form=form, kinds=list(AppointmentKind)[:2])
+    return render_sheet("appointments/_form.html", _("Book"), status=422 if errors else 200, lead=lead,
+                        errors=errors, form=form, kinds=list(AppointmentKind)[:2])
 
 
 @bp.post("/appointments/<int:appointment_id>/<any(showed, no_show):result>")

@@ -16,7 +16,7 @@ from app.services.appointments import AppointmentError
 from app.services.follow_ups import FollowUpError, chosen_due
 from app.views.access import roles_required
 from app.templating import when
-from app.views.rendering import changed, render, wants_fragment
+from app.views.rendering import changed, render_sheet, wants_fragment
 
 bp = Blueprint("contacts", __name__)
 dealer_staff = roles_required(Role.CONSULTANT, Role.MANAGER)
@@ -30,8 +30,8 @@ def attempt(lead_id: int, kind: str):
     try:
         activity = contacts.record_attempt(current_user, lead, ActivityKind(kind))
     except contacts.ContactError as error:
-        return render("contacts/outcome.html", "contacts/_sheet.html", status=409, lead=lead, activity=None,
-                      errors={"form": str(error)}, form={}, picks=[])
+        return render_sheet("contacts/_sheet.html", _("Log contact"), status=409, lead=lead, activity=None,
+                            errors={"form": str(error)}, form={}, picks=[])
     if wants_fragment():
         return _sheet(activity, {}, {})
     return redirect(url_for("contacts.outcome", activity_id=activity.id), 303)
@@ -73,5 +73,5 @@ def _own_attempt(activity_id: int) -> Activity:
 def _sheet(activity: Activity, errors: dict, form, status: int = 200):
     lead = activity.lead
     picks = cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, activity.occurred_at)
-    return render("contacts/outcome.html", "contacts/_sheet.html", status=status, lead=lead, activity=activity,
-                  errors=errors, form=form, picks=picks)
+    return render_sheet("contacts/_sheet.html", _("Log contact"), status=status, lead=lead, activity=activity,
+                        errors=errors, form=form, picks=picks)

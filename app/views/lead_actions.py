@@ -14,7 +14,7 @@ from app.services import cadence, follow_ups, lead_changes, lead_details, visibi
 from app.services.phones import InvalidPhone
 from app.templating import when
 from app.views.access import roles_required
-from app.views.rendering import changed, render
+from app.views.rendering import changed, render, render_sheet
 
 bp = Blueprint("lead_actions", __name__, url_prefix="/leads/<int:lead_id>")
 dealer_staff = roles_required(Role.CONSULTANT, Role.MANAGER)
@@ -74,8 +74,8 @@ def close(lead_id: int):
             errors = {"form": str(error)}
         else:
             return changed(lead, _("Sent to your manager for approval. The lead stays active until then."))
-    return render("leads/close.html", "leads/_close_form.html", status=422 if errors else 200, lead=lead,
-                  errors=errors, form=request.form if errors else request.args, reasons=lead_changes.REASONS)
+    return render_sheet("leads/_close_form.html", _("Lost or invalid"), status=422 if errors else 200, lead=lead,
+                        errors=errors, form=request.form if errors else request.args, reasons=lead_changes.REASONS)
 
 
 @bp.route("/edit", methods=["GET", "POST"])
@@ -96,8 +96,8 @@ def edit(lead_id: int):
         else:
             return changed(lead, _("Details saved."))
     form = request.form if request.method == "POST" else lead_details.as_form(lead)
-    return render("leads/edit.html", "leads/_edit_form.html", status=422 if errors else 200, lead=lead,
-                  errors=errors, form=form)
+    return render_sheet("leads/_edit_form.html", _("Edit details"), status=422 if errors else 200, lead=lead,
+                        errors=errors, form=form)
 
 
 @bp.get("/edit/phone")

@@ -22,6 +22,11 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     return response
 
 
+def render_sheet(fragment: str, title: str, status: int = 200, **context):
+    """A lead's short form: alone for htmx (it opens in the sheet), else as a page of its own."""
+    return render("lead_sheet.html", fragment, status=status, sheet=fragment, page_title=title, **context)
+
+
 def changed(lead, message: str, *, refused: bool = False):
     """Answer a change to a lead: htmx hears "lead-changed" (the parts of the page that show the lead refresh
     themselves and the message shows) or, when refused, "lead-refused" with the reason; a plain form post goes
