@@ -54,6 +54,14 @@ def waiting(since: datetime, now: datetime) -> str:
     return _("Waiting %(days)d days", days=minutes // (24 * 60))
 
 
+def _unread_notifications() -> int:
+    from flask_login import current_user
+
+    from app.services.inbox import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def is_overdue(moment: datetime | None) -> bool:
     return moment is not None and moment < utcnow()
 
@@ -61,7 +69,7 @@ def is_overdue(moment: datetime | None) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
                                  summary=activity_summary)
-    app.jinja_env.globals.update(waiting=waiting)
+    app.jinja_env.globals.update(waiting=waiting, unread_notifications=_unread_notifications)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -3,10 +3,12 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.leads import Lead
 from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.users import User
 
 
 class ApprovalKind(enum.StrEnum):
@@ -45,3 +47,6 @@ class ApprovalRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

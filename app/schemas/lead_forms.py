@@ -72,3 +72,7 @@ class LeadDetailsSchema(FormSchema):
                                     validate.Email(error=_l("Enter a valid email address."))])
     city = text(60)
     model_of_interest = text(80)
+
+
+class DecisionSchema(FormSchema):
+    comment = text(1000)

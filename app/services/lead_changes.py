@@ -92,8 +92,8 @@ def request_close(user: User, lead: Lead, kind: ApprovalKind, reason: str, note:
         User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True)))
     for manager_id in managers:
         db.session.add(Notification(
-            user_id=manager_id, kind="approval_requested", lead_id=lead.id, url=f"/leads/{lead.id}",
-            title=f"{lead.customer.name}: {kind.value}", body=note,
+            user_id=manager_id, kind="approval_requested", lead_id=lead.id, url="/approvals",
+            title=lead.customer.name, body=note,
             dedupe_key=f"approval:{request.id}:user:{manager_id}"))
     db.session.commit()
     return request
