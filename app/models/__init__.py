@@ -6,14 +6,15 @@ from app.models.cadence import DEFAULT_DAYS, Cadence
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
 from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, Source, Stage
 from app.models.notifications import Notification, PushSubscription
-from app.models.org import Dealer, Oem, Region
+from app.models.org import AssignmentMode, Dealer, Oem, Region
+from app.models.routing import RoutingRule, RuleScope
 from app.models.tasks import Appointment, AppointmentKind, AppointmentStatus, FollowUpTask, TaskStatus
 from app.models.types import utcnow
 from app.models.users import Role, User
 from app.models.visits import ShowroomVisit
 
 __all__ = [
-    "Activity", "ActivityKind", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
+    "Activity", "ActivityKind", "AssignmentMode", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Cadence", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
     "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",

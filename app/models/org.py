@@ -1,8 +1,18 @@
 """The brand's organisation: OEM → regions → dealers."""
+import enum
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.types import enum_column
+
+
+class AssignmentMode(enum.StrEnum):
+    """How a dealer hands its leads to consultants."""
+
+    ROUND_ROBIN = "round_robin"  # to consultants on shift, in turn (weighted)
+    MANAGER_PICK = "manager_pick"  # the manager chooses each time
 
 
 class Oem(db.Model):
@@ -42,6 +52,8 @@ class Dealer(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     phone_region: Mapped[str] = mapped_column(String(2), default="CN")
     active: Mapped[bool] = mapped_column(default=True)
+    assignment_mode: Mapped[AssignmentMode] = mapped_column(
+        enum_column(AssignmentMode), default=AssignmentMode.ROUND_ROBIN, server_default=AssignmentMode.ROUND_ROBIN.value)
 
     region: Mapped[Region] = relationship(back_populates="dealers")
 

@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -46,6 +46,11 @@ class User(UserMixin, db.Model):
     # Bumped on password change or reset: it is part of the session id, so older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Round robin: only consultants on shift receive leads, in proportion to their weight; `rotation_count`
+    # is how many leads the rotation has given them (see app.services.routing).
+    on_shift: Mapped[bool] = mapped_column(default=True, server_default=true())
+    routing_weight: Mapped[int] = mapped_column(default=1, server_default="1")
+    rotation_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

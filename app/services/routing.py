@@ -1,0 +1,108 @@
+"""Routing: a lead goes to a dealer by the brand's rules, then to a consultant by the dealer's mode.
+
+Tier one, OEM → dealer (`dealer_for`), rules as data (app.models.RoutingRule), the first match wins:
+1. a rule for the customer's city;
+2. a rule for the customer's province;
+3. the fallback dealer of the region whose dealers cover that province;
+4. none: the lead stays in the lead desk's inbox for a person to route.
+
+Tier two, dealer → consultant (`assign_in_dealer`), by the dealer's assignment mode:
+- round robin: among active consultants on shift, the one whose rotation count divided by their weight is
+  lowest (ties: lowest id) gets the lead and their count goes up by one. With equal weights every consultant
+  stays within one lead of the others. A consultant coming on shift joins at the lowest count among those on
+  shift, so they take their turn rather than every lead until they catch up (`set_on_shift`).
+- manager's pick: the lead waits unassigned and the dealer's managers are told.
+
+Concurrency: choosing and counting happen under a write lock on the dealer's row (a no-op UPDATE takes the row
+lock on PostgreSQL and the database's write lock on SQLite), so two imports at once serialise per dealer and
+never give one lead to two consultants or skip a turn.
+Every assignment is an activity, a notification for the consultant and an audit entry. Callers commit.
+"""
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import (
+    Activity, ActivityKind, AssignmentMode, Dealer, Lead, Notification, Region, Role, RoutingRule, RuleScope, User,
+    utcnow,
+)
+from app.services import audit
+
+
+def dealer_for(oem_id: int, city: str | None, province: str | None) -> Dealer | None:
+    """The dealer the brand's rules send a lead from this city and province to, or None."""
+    rules = {(rule.scope, rule.match_value): rule.dealer for rule in db.session.scalars(
+        select(RoutingRule).where(RoutingRule.oem_id == oem_id))}
+    for scope, value in ((RuleScope.CITY, city), (RuleScope.PROVINCE, province)):
+        if value and (scope, value) in rules:
+            return rules[scope, value]
+    if province:
+        region_code = db.session.scalar(select(Region.code).join(Dealer).where(
+            Region.oem_id == oem_id, Dealer.province == province).limit(1))
+        if region_code and (RuleScope.REGION_FALLBACK, region_code) in rules:
+            return rules[RuleScope.REGION_FALLBACK, region_code]
+    return None
+
+
+def route(agent: User, lead: Lead, dealer: Dealer) -> User | None:
+    """Hand a lead to a dealer (the lead desk's tap, or an import) and on to a consultant by the dealer's mode."""
+    before = {"dealer_id": lead.dealer_id, "consultant_id": lead.consultant_id}
+    lead.dealer_id, lead.routed_at, lead.routed_by_id = dealer.id, utcnow(), agent.id
+    lead.dealer = dealer
+    audit.record(agent, "lead.routed", lead, dealer_id=dealer.id, before=before, after={"dealer_id": dealer.id})
+    return assign_in_dealer(lead, agent)
+
+
+def assign_in_dealer(lead: Lead, by: User | None) -> User | None:
+    """Give the lead to the next consultant in the dealer's rotation, or leave it for the manager's pick."""
+    dealer = lead.dealer
+    db.session.execute(update(Dealer).where(Dealer.id == dealer.id).values(id=Dealer.id))  # the dealer's lock
+    if dealer.assignment_mode is AssignmentMode.MANAGER_PICK:
+        _tell_managers(lead)
+        return None
+    consultant = db.session.scalar(
+        select(User).where(User.dealer_id == dealer.id, User.role == Role.CONSULTANT, User.active.is_(True),
+                           User.on_shift.is_(True))
+        .order_by((User.rotation_count * 1.0 / User.routing_weight).asc(), User.id).limit(1))
+    if consultant is None:  # nobody on shift: the managers pick, nothing is lost
+        _tell_managers(lead)
+        return None
+    consultant.rotation_count += 1
+    assign(lead, consultant, by)
+    return consultant
+
+
+def assign(lead: Lead, consultant: User, by: User | None) -> None:
+    """Make `consultant` the lead's consultant: history, notification and audit; the open follow-up follows."""
+    before = {"consultant_id": lead.consultant_id}
+    now = utcnow()
+    lead.consultant_id, lead.assigned_at = consultant.id, now
+    db.session.add(Activity(lead_id=lead.id, user_id=by.id if by else None, kind=ActivityKind.ASSIGNMENT,
+                            summary=consultant.name, occurred_at=now))
+    if lead.open_follow_up is not None:
+        lead.open_follow_up.consultant_id = consultant.id
+    db.session.add(Notification(
+        user_id=consultant.id, kind="lead_assigned", lead_id=lead.id, url=f"/leads/{lead.id}",
+        title=lead.customer.name, body=lead.model_of_interest,
+        dedupe_key=f"lead:{lead.id}:assigned:{consultant.id}:{now.isoformat()}"))
+    audit.record(by, "lead.assigned", lead, dealer_id=lead.dealer_id, before=before,
+                 after={"consultant_id": consultant.id})
+
+
+def set_on_shift(consultant: User, on_shift: bool) -> None:
+    """Put a consultant on or off shift; coming on, they join the rotation at the lowest count on shift."""
+    if on_shift and not consultant.on_shift:
+        lowest = db.session.scalar(
+            select(User.rotation_count).where(User.dealer_id == consultant.dealer_id, User.role == Role.CONSULTANT,
+                                              User.on_shift.is_(True), User.active.is_(True))
+            .order_by(User.rotation_count).limit(1))
+        consultant.rotation_count = max(consultant.rotation_count, lowest or 0)
+    consultant.on_shift = on_shift
+
+
+def _tell_managers(lead: Lead) -> None:
+    for manager_id in db.session.scalars(select(User.id).where(
+            User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True))):
+        db.session.add(Notification(
+            user_id=manager_id, kind="lead_to_assign", lead_id=lead.id, url=f"/leads/{lead.id}",
+            title=lead.customer.name, body=lead.model_of_interest,
+            dedupe_key=f"lead:{lead.id}:to_assign:{manager_id}:{lead.routed_at or lead.arrived_at}"))
