@@ -8,7 +8,9 @@ from flask_babel import to_user_timezone
 
 from app.i18n import LANGUAGE_NAMES
 from app.labels import label
-from app.models import Activity, ActivityKind, AppointmentKind, IntentLevel, Outcome, Stage, utcnow
+from app.models import (
+    Activity, ActivityKind, AppointmentKind, Channel, IntentLevel, Outcome, Source, Stage, utcnow,
+)
 from app.services.phones import display as display_phone
 
 
@@ -68,8 +70,9 @@ def is_overdue(moment: datetime | None) -> bool:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
-                                 summary=activity_summary)
-    app.jinja_env.globals.update(waiting=waiting, unread_notifications=_unread_notifications)
+                                 summary=activity_summary, source_label=lambda code: label(Source(code)),
+                                 channel_label=lambda code: label(Channel(code)))
+    app.jinja_env.globals.update(waiting=waiting, unread_notifications=_unread_notifications, now=utcnow)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -16,6 +16,9 @@ class FormSchema(Schema):
     def _strip_blanks(self, data, **_kwargs):
         cleaned = {}
         for key in data:
+            if isinstance(self.fields.get(key), fields.List) and hasattr(data, "getlist"):  # checkboxes
+                cleaned[key] = [v.strip() for v in data.getlist(key) if v.strip()]
+                continue
             value = data.get(key)
             value = value.strip() if isinstance(value, str) else value
             if value not in ("", None):

@@ -11,7 +11,8 @@ TIME = {"invalid": _l("Enter a time."), **REQUIRED}
 
 
 def choice(enum, message=_l("Choose one of the options."), **kwargs) -> fields.Enum:
-    return fields.Enum(enum, by_value=True, error_messages={"unknown": message, **REQUIRED}, **kwargs)
+    return fields.Enum(enum, by_value=True, error_messages={"unknown": message, "required": message, "null": message},
+                       **kwargs)
 
 
 class NextFollowUpSchema(FormSchema):

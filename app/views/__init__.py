@@ -8,11 +8,12 @@ _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.lo
 
 def init_app(app: Flask) -> None:
     from app.views import (
-        account, appointments, auth, contacts, dealers, home, inbox, lead_actions, leads, team, today, walk_ins,
+        account, appointments, auth, contacts, dealers, desk, home, inbox, lead_actions, leads, team, today,
+        walk_ins,
     )
 
     for module in (auth, account, home, today, leads, lead_actions, contacts, appointments, team, dealers,
-                   walk_ins, inbox):
+                   walk_ins, inbox, desk):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 

@@ -9,7 +9,7 @@ bp = Blueprint("home", __name__)
 HOME_ENDPOINT = {
     Role.CONSULTANT: "today.index",
     Role.MANAGER: "leads.index",
-    Role.IDCC_AGENT: "leads.index",
+    Role.IDCC_AGENT: "desk.index",
     Role.OEM_ADMIN: "dealers.index",
 }
 

@@ -1,0 +1,107 @@
+"""The brand's lead desk (IDCC): capture a lead from a call, never a second open lead for one person, and route.
+
+A person is one customer of the brand, found by normalised mobile number. A new lead from a call is refused
+while the person has an open lead at any dealer: the desk is told which dealer, and that dealer keeps working
+the lead. Otherwise the lead waits in the desk's inbox with the dealer the rules suggest, until routed with
+one tap (routing.route hands it on to a consultant at once).
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    CLOSED_STAGES, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, Lead, Origin, Region, User, utcnow,
+)
+from app.services import routing, visibility
+
+DESK_SOURCES = ("oem_hotline", "brand_website", "autohome", "dongchedi", "yiche")
+DESK_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's lead desk works on Beijing time
+
+
+class DeskError(ValueError):
+    """A capture or a routing that cannot be done; `field` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Inbox:
+    waiting: list[Lead]  # captured, not yet routed: each with the dealer the rules suggest
+    suggestions: dict[int, Dealer | None]
+    routed_today: list[Lead]
+
+
+def open_leads_of(oem_id: int, phone: str) -> list[Lead]:
+    """The brand's open leads of the person with this number, at any dealer (dealer and stage shown only)."""
+    return list(db.session.scalars(
+        select(Lead).join(Lead.customer).where(Customer.oem_id == oem_id, Customer.phone_e164 == phone,
+                                               Lead.stage.not_in(CLOSED_STAGES))
+        .options(joinedload(Lead.dealer)).order_by(Lead.arrived_at.desc())))
+
+
+def capture(agent: User, data: dict) -> Lead:
+    """Create the lead of a call, reusing the brand's customer with this number.
+
+    :param data: a loaded DeskLeadSchema (phone already in E.164).
+    :raise DeskError: when the person already has an open lead somewhere.
+    """
+    existing = open_leads_of(agent.oem_id, data["phone"])
+    if existing:
+        where = existing[0].dealer.name if existing[0].dealer else _l("the lead desk's inbox")
+        raise DeskError("phone", _l("This person already has an open lead at %(where)s; it stays there.",
+                                    where=where))
+    customer = db.session.scalar(select(Customer).where(Customer.oem_id == agent.oem_id,
+                                                        Customer.phone_e164 == data["phone"]))
+    if customer is None:
+        customer = Customer(oem_id=agent.oem_id, name=data["name"], phone_e164=data["phone"])
+        db.session.add(customer)
+    customer.city = data.get("city") or customer.city
+    db.session.flush()
+    now = utcnow()
+    for channel in data.get("consent", ()):
+        db.session.add(ConsentRecord(customer_id=customer.id, channel=Channel(channel), granted=True,
+                                     method=ConsentMethod.PHONE, source=data["source"], recorded_by_id=agent.id))
+    lead = Lead(oem_id=agent.oem_id, customer=customer, origin=Origin.OEM, source=data["source"],
+                model_of_interest=data.get("model_of_interest"), intent_level=data["intent_level"],
+                arrived_at=now, created_by_id=agent.id)
+    db.session.add(lead)
+    db.session.commit()
+    return lead
+
+
+def inbox(agent: User) -> Inbox:
+    """Leads waiting to be routed (oldest first, with the suggested dealer) and those routed today."""
+    scope = visibility.visible_leads(agent).options(joinedload(Lead.customer), joinedload(Lead.dealer))
+    waiting = list(db.session.scalars(scope.where(Lead.dealer_id.is_(None), Lead.stage.not_in(CLOSED_STAGES))
+                                      .order_by(Lead.arrived_at).limit(100)))
+    since = datetime.now(DESK_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    routed = list(db.session.scalars(scope.where(Lead.routed_at >= since).order_by(Lead.routed_at.desc()).limit(100)))
+    suggestions = {lead.id: routing.dealer_for(agent.oem_id, lead.customer.city, None) for lead in waiting}
+    return Inbox(waiting, suggestions, routed)
+
+
+def dealers(agent: User) -> list[Dealer]:
+    """The brand's dealers to route to, by region then code."""
+    return list(db.session.scalars(visibility.visible_dealers(agent).order_by(Region.code, Dealer.code)))
+
+
+def route(agent: User, lead: Lead, dealer_id: int) -> User | None:
+    """Route a waiting lead to a dealer of the brand with one tap; returns the consultant it went to, if any.
+
+    :raise DeskError: for a dealer outside the brand or a lead already routed.
+    """
+    dealer = db.session.scalar(visibility.visible_dealers(agent).where(Dealer.id == dealer_id))
+    if dealer is None:
+        raise DeskError("dealer_id", _l("Choose a dealer of the brand."))
+    if lead.dealer_id is not None:
+        raise DeskError("dealer_id", _l("This lead was routed already."))
+    consultant = routing.route(agent, lead, dealer)
+    db.session.commit()
+    return consultant
