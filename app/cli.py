@@ -15,6 +15,50 @@ from app.extensions import db
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(serve)
+    app.cli.add_command(leads)
+
+
+@click.group()
+def leads() -> None:
+    """Lead files."""
+
+
+@leads.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "as_email", required=True, help="Email of the importing lead desk agent or manager.")
+def import_leads(path: str, as_email: str) -> None:
+    """Import a CSV or ADF XML lead file; prints what became of every row."""
+    import time
+    from pathlib import Path
+
+    from app.models import Role, User
+    from app.services import lead_files, lead_imports
+
+    user = db.session.scalar(select(User).where(User.email == as_email.lower(), User.active.is_(True)))
+    if user is None or user.role not in (Role.IDCC_AGENT, Role.MANAGER):
+        raise click.BadParameter("not an active lead desk agent or manager", param_hint="--as")
+    started = time.perf_counter()
+    try:
+        parsed = lead_files.parse(Path(path).read_bytes(), Path(path).name,
+                                  user.dealer.phone_region if user.dealer else "CN")
+    except (lead_files.FileTooLarge, lead_files.UnreadableFile) as error:
+        raise click.ClickException(str(error)) from None
+    with click.progressbar(length=len(parsed.rows), label="Rows") as bar:
+        done = [0]
+
+        def progress(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        report = lead_imports.import_rows(user, parsed, progress)
+    seconds = time.perf_counter() - started
+    for warning in report.warnings:
+        click.echo(f"note: {warning}")
+    for line, reason in report.skipped:
+        click.echo(f"skipped: {reason}")
+    total = report.created + report.merged + len(report.skipped)
+    click.echo(f"{report.created} created, {report.merged} merged, {len(report.skipped)} skipped "
+               f"in {seconds:.1f} s ({total / seconds:.0f} rows/s).")
 
 
 @click.command()

@@ -3,6 +3,7 @@ from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outco
 from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.models.audit import AuditEntry
 from app.models.cadence import DEFAULT_DAYS, Cadence
+from app.models.imports import ImportedRow
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
 from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, Source, Stage
 from app.models.notifications import Notification, PushSubscription
@@ -14,7 +15,7 @@ from app.models.users import Role, User
 from app.models.visits import ShowroomVisit
 
 __all__ = [
-    "Activity", "ActivityKind", "AssignmentMode", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
+    "Activity", "ActivityKind", "AssignmentMode", "ImportedRow", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Cadence", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
     "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",
