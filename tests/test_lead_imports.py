@@ -103,3 +103,11 @@ def test_unusable_files_are_refused_with_a_clear_message(runner, world, name):
 def test_only_the_lead_desk_and_managers_import(runner, world):
     result = run(runner, "clean.csv", world.one.consultant)
     assert result.exit_code != 0 and "not an active lead desk agent or manager" in result.output
+
+
+def test_the_same_new_person_twice_in_one_file_is_one_customer_and_one_lead(runner, world, tmp_path):
+    twice = tmp_path / "twice.csv"
+    twice.write_text("name,phone,source\n张三,13912345678,autohome\n张三,139 1234 5678,yiche\n", encoding="utf-8")
+    result = runner.invoke(args=["leads", "import", str(twice), "--as", world.idcc_agent.email])
+    assert "1 created, 1 merged, 0 skipped" in result.output, result.output
+    assert count(Customer) == 1 and count(Lead) == 1

@@ -2,9 +2,10 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.leads import Lead
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -19,3 +20,5 @@ class ImportedRow(db.Model):
     import_key: Mapped[str] = mapped_column(String(200))
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship()

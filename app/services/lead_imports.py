@@ -40,15 +40,22 @@ def import_rows(user: User, parsed: ParsedFile, progress=None) -> ImportReport:
     :param progress: called with the number of rows done after each batch (for a progress bar).
     """
     report = ImportReport(skipped=[(row.line, row.reason) for row in parsed.skipped], warnings=list(parsed.warnings))
+    rules = routing.Rules(user.oem_id)
     for start in range(0, len(parsed.rows), BATCH):
-        for row in parsed.rows[start:start + BATCH]:
-            outcome = _import_row(user, row)
+        batch = parsed.rows[start:start + BATCH]
+        known = _Known(user.oem_id, batch)
+        for row in batch:
+            with db.session.no_autoflush:
+                outcome = _import_row(user, row, known)
             if outcome == "created":
                 report.created += 1
             elif outcome == "merged":
                 report.merged += 1
             else:
                 report.skipped.append((row.line, outcome))
+        db.session.flush()  # the batch's rows in a few multi-row INSERTs; then route each new lead
+        for lead, row in known.new_leads:
+            _route(user, lead, row, rules)
         db.session.commit()
         if progress:
             progress(min(start + BATCH, len(parsed.rows)))
@@ -56,53 +63,73 @@ def import_rows(user: User, parsed: ParsedFile, progress=None) -> ImportReport:
     return report
 
 
-def _import_row(user: User, row: LeadRow) -> str:
-    key = row.external_id or f"{row.phone_e164}|{row.source}|{row.requested_at.isoformat() if row.requested_at else ''}"
-    if db.session.scalar(select(ImportedRow.id).where(ImportedRow.oem_id == user.oem_id,
-                                                     ImportedRow.import_key == key[:200])):
+class _Known:
+    """What the database already holds about a batch's rows, read in three queries instead of three a row."""
+
+    def __init__(self, oem_id: int, batch: list[LeadRow]):
+        keys = [_key(row) for row in batch]
+        phones = [row.phone_e164 for row in batch]
+        self.keys = set(db.session.scalars(select(ImportedRow.import_key).where(
+            ImportedRow.oem_id == oem_id, ImportedRow.import_key.in_(keys))))
+        self.customers = {c.phone_e164: c for c in db.session.scalars(select(Customer).where(
+            Customer.oem_id == oem_id, Customer.phone_e164.in_(phones)))}
+        self.new_leads: list[tuple[Lead, LeadRow]] = []
+        phone_of = {c.id: c.phone_e164 for c in self.customers.values()}
+        self.open_leads = {}  # by phone: customers made in this batch have no id yet
+        for lead in db.session.scalars(select(Lead).where(
+                Lead.customer_id.in_(list(phone_of)), Lead.stage.not_in(CLOSED_STAGES)).order_by(Lead.arrived_at)):
+            self.open_leads[phone_of[lead.customer_id]] = lead  # the newest wins
+
+
+def _key(row: LeadRow) -> str:
+    when = row.requested_at.isoformat() if row.requested_at else ""
+    return (row.external_id or f"{row.phone_e164}|{row.source}|{when}")[:200]
+
+
+def _import_row(user: User, row: LeadRow, known: _Known) -> str:
+    key = _key(row)
+    if key in known.keys:
         return f"row {row.line}: already imported"
-    customer = db.session.scalar(select(Customer).where(Customer.oem_id == user.oem_id,
-                                                        Customer.phone_e164 == row.phone_e164))
-    open_lead = customer and db.session.scalar(select(Lead).where(
-        Lead.customer_id == customer.id, Lead.stage.not_in(CLOSED_STAGES)).order_by(Lead.arrived_at.desc()).limit(1))
-    if open_lead:
-        db.session.add(Activity(lead_id=open_lead.id, user_id=user.id, kind=ActivityKind.NOTE,
+    known.keys.add(key)
+    customer = known.customers.get(row.phone_e164)
+    open_lead = known.open_leads.get(row.phone_e164)
+    if open_lead is not None:
+        db.session.add(Activity(lead=open_lead, user_id=user.id, kind=ActivityKind.NOTE,
                                 summary=f"again via {row.provider or row.source}", note=row.comments))
         _remember(user, key, open_lead)
         return "merged"
-    known = customer is not None
-    if not known:
+    existing = customer is not None
+    if not existing:
         customer = Customer(oem_id=user.oem_id, name=row.name, phone_e164=row.phone_e164, email=row.email,
                             wechat_id=row.wechat_id, city=row.city)
         db.session.add(customer)
-        db.session.flush()
+        known.customers[row.phone_e164] = customer
     for channel in row.consent_channels:
-        db.session.add(ConsentRecord(customer_id=customer.id, channel=Channel(channel), granted=True,
+        db.session.add(ConsentRecord(customer=customer, channel=Channel(channel), granted=True,
                                      method=ConsentMethod.IMPORT, source=row.provider or row.source,
                                      recorded_by_id=user.id))
-    lead = _new_lead(user, customer, row)
-    _remember(user, key, lead)
-    return "merged" if known else "created"
-
-
-def _new_lead(user: User, customer: Customer, row: LeadRow) -> Lead:
     from_dealer = user.role is Role.MANAGER
     lead = Lead(oem_id=user.oem_id, customer=customer, origin=Origin.DEALER if from_dealer else Origin.OEM,
                 source=Source(row.source), provider=row.provider, model_of_interest=row.model_of_interest,
                 intent_level=IntentLevel(row.intent_level) if row.intent_level else IntentLevel.A,
-                arrived_at=row.requested_at or utcnow(), created_by_id=user.id)
+                arrived_at=row.requested_at or utcnow(), created_by_id=user.id,
+                dealer_id=user.dealer_id if from_dealer else None)
     db.session.add(lead)
-    db.session.flush()
-    if from_dealer:
-        lead.dealer = user.dealer
-        lead.dealer_id = user.dealer_id
+    known.new_leads.append((lead, row))
+    known.open_leads[row.phone_e164] = lead
+    _remember(user, key, lead)
+    return "merged" if existing else "created"
+
+
+def _route(user: User, lead: Lead, row: LeadRow, rules: routing.Rules) -> None:
+    """A manager's import goes to their dealer's rotation; the desk's by the brand's rules (or waits)."""
+    if lead.dealer_id is not None:
         routing.assign_in_dealer(lead, user)
-    else:
-        dealer = routing.dealer_for(user.oem_id, row.city, row.province)
-        if dealer is not None:
-            routing.route(user, lead, dealer)
-    return lead
+        return
+    dealer = rules.dealer_for(row.city, row.province)
+    if dealer is not None:
+        routing.route(user, lead, dealer)
 
 
 def _remember(user: User, key: str, lead: Lead) -> None:
-    db.session.add(ImportedRow(oem_id=user.oem_id, import_key=key[:200], lead_id=lead.id))
+    db.session.add(ImportedRow(oem_id=user.oem_id, import_key=key, lead=lead))

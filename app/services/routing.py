@@ -28,19 +28,28 @@ from app.models import (
 from app.services import audit
 
 
+class Rules:
+    """The brand's routing rules, read once (an import routes thousands of leads with one read)."""
+
+    def __init__(self, oem_id: int):
+        self.oem_id = oem_id
+        self.rules = {(rule.scope, rule.match_value): rule.dealer for rule in db.session.scalars(
+            select(RoutingRule).where(RoutingRule.oem_id == oem_id))}
+        self.regions = dict(db.session.execute(select(Dealer.province, Region.code).join(Region).where(
+            Region.oem_id == oem_id)).all())  # province → region code, from where the brand's dealers are
+
+    def dealer_for(self, city: str | None, province: str | None) -> Dealer | None:
+        """The dealer these rules send a lead from this city and province to, or None."""
+        for scope, value in ((RuleScope.CITY, city), (RuleScope.PROVINCE, province)):
+            if value and (scope, value) in self.rules:
+                return self.rules[scope, value]
+        region_code = self.regions.get(province) if province else None
+        return self.rules.get((RuleScope.REGION_FALLBACK, region_code)) if region_code else None
+
+
 def dealer_for(oem_id: int, city: str | None, province: str | None) -> Dealer | None:
     """The dealer the brand's rules send a lead from this city and province to, or None."""
-    rules = {(rule.scope, rule.match_value): rule.dealer for rule in db.session.scalars(
-        select(RoutingRule).where(RoutingRule.oem_id == oem_id))}
-    for scope, value in ((RuleScope.CITY, city), (RuleScope.PROVINCE, province)):
-        if value and (scope, value) in rules:
-            return rules[scope, value]
-    if province:
-        region_code = db.session.scalar(select(Region.code).join(Dealer).where(
-            Region.oem_id == oem_id, Dealer.province == province).limit(1))
-        if region_code and (RuleScope.REGION_FALLBACK, region_code) in rules:
-            return rules[RuleScope.REGION_FALLBACK, region_code]
-    return None
+    return Rules(oem_id).dealer_for(city, province)
 
 
 def route(agent: User, lead: Lead, dealer: Dealer) -> User | None:
