@@ -3,9 +3,9 @@ from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outco
 from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.models.audit import AuditEntry
 from app.models.cadence import DEFAULT_DAYS, Cadence
-from app.models.imports import ImportedRow
+from app.models.imports import ImportedRow, ImportState, LeadImport, LeadImportIssue
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
-from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, Source, Stage
+from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, ReturnReason, Source, Stage
 from app.models.notifications import Notification, PushSubscription
 from app.models.org import AssignmentMode, Dealer, Oem, Region
 from app.models.routing import RoutingRule, RuleScope
@@ -15,7 +15,8 @@ from app.models.users import Role, User
 from app.models.visits import ShowroomVisit
 
 __all__ = [
-    "Activity", "ActivityKind", "AssignmentMode", "ImportedRow", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
+    "Activity", "ActivityKind", "AssignmentMode", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
+    "ReturnReason", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Cadence", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
     "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",

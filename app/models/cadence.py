@@ -18,6 +18,8 @@ class Cadence(db.Model):
         CheckConstraint("h_days BETWEEN 1 AND 365 AND a_days BETWEEN 1 AND 365 AND b_days BETWEEN 1 AND 365"
                         " AND c_days BETWEEN 1 AND 365 AND o_days BETWEEN 1 AND 365", name="days_in_range"),
         CheckConstraint("day_starts < day_ends", name="day_has_hours"),
+        CheckConstraint("first_contact_minutes BETWEEN 1 AND 1440 AND return_after_hours BETWEEN 1 AND 720"
+                        " AND recycle_days BETWEEN 1 AND 365", name="limits_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,4 +33,8 @@ class Cadence(db.Model):
     working_days: Mapped[str] = mapped_column(String(7), default="1234567")
     day_starts: Mapped[time] = mapped_column(Time, default=time(9, 0))
     day_ends: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    # The first-contact clock: minutes of working time to the first call, then calendar hours until an
+    # uncontacted lead goes back to the pool; days without any touch before an open lead is recycled.
     first_contact_minutes: Mapped[int] = mapped_column(default=30)
+    return_after_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    recycle_days: Mapped[int] = mapped_column(default=14, server_default="14")

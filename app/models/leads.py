@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -65,6 +65,17 @@ class Origin(enum.StrEnum):
     DEALER = "dealer"
 
 
+class ReturnReason(enum.StrEnum):
+    """Why a lead went back to a pool (the dealer's, or the lead desk's for the brand's leads)."""
+
+    NOT_CONTACTED = "not_contacted"  # nobody called within the dealer's second limit (24 hours by default)
+    UNTOUCHED = "untouched"  # nobody touched it for the dealer's recycle period
+    NO_SHOW = "no_show"  # a booked visit did not happen (the brand's leads go back to the lead desk)
+
+
+_AWAITING_FIRST_CONTACT = text("first_contact_at IS NULL")
+
+
 class Lead(db.Model):
     """A customer's interest in a car, owned by a dealer and worked by one consultant."""
 
@@ -79,6 +90,11 @@ class Lead(db.Model):
         # The lead desk's leads, newest first.
         Index("ix_leads_oem_origin_arrived", "oem_id", "origin", "arrived_at"),
         Index("ix_leads_customer", "customer_id"),
+        # The first-contact clock's sweep: leads nobody has called yet, by deadline.
+        Index("ix_leads_first_contact_due", "first_contact_due_at",
+              postgresql_where=_AWAITING_FIRST_CONTACT, sqlite_where=_AWAITING_FIRST_CONTACT),
+        Index("ix_leads_return_due", "return_due_at",
+              postgresql_where=_AWAITING_FIRST_CONTACT, sqlite_where=_AWAITING_FIRST_CONTACT),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +113,14 @@ class Lead(db.Model):
     routed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first-contact clock (app.services.first_contact_clock), set when the lead reaches a dealer or a new
+    # consultant: the dealer's limit in working time, then the later limit that returns the lead to a pool.
+    first_contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the manager was told
+    # Set while the lead waits in a pool after being taken back; cleared when it is routed or assigned again.
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_reason: Mapped[ReturnReason | None] = mapped_column(enum_column(ReturnReason))
     next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest contact, kept on the lead so lists show "last contact" without reading the history.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

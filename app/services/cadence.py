@@ -29,6 +29,8 @@ class Policy:
     day_ends: time
     first_contact_minutes: int
     zone: ZoneInfo
+    return_after_hours: int = 24
+    recycle_days: int = 14
 
     def interval(self, level: IntentLevel) -> timedelta:
         return timedelta(days=self.days[level.value])
@@ -45,6 +47,8 @@ def policy_for(dealer: Dealer) -> Policy:
         day_ends=row.day_ends or time(18, 0),
         first_contact_minutes=row.first_contact_minutes or 30,
         zone=ZoneInfo(dealer.time_zone),
+        return_after_hours=row.return_after_hours or 24,
+        recycle_days=row.recycle_days or 14,
     )
 
 
@@ -66,6 +70,18 @@ def next_follow_up(policy: Policy, level: IntentLevel, after: datetime) -> datet
     """When to follow up a lead of this intent level next, counted from `after` (see the module's steps)."""
     local = after.astimezone(policy.zone)
     return into_working_time(policy, _at(policy, local.date() + policy.interval(level), local.time()))
+
+
+def add_working_minutes(policy: Policy, start: datetime, minutes: int) -> datetime:
+    """The moment `minutes` of the dealer's working time after `start` (time outside working hours and days
+    does not count): a lead arriving at 20:00 with a 30-minute limit is due at 09:30 on the next working day."""
+    moment, remaining = into_working_time(policy, start), timedelta(minutes=minutes)
+    while True:
+        day_ends = _at(policy, moment.astimezone(policy.zone).date(), policy.day_ends)
+        if moment + remaining <= day_ends:
+            return moment + remaining
+        remaining -= day_ends - moment
+        moment = into_working_time(policy, day_ends + timedelta(microseconds=1))
 
 
 def next_working_day_start(policy: Policy, after: datetime) -> datetime:

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, IntentLevel, Lead, Notification,
-    Role, Stage, User, utcnow,
+    Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, IntentLevel, Lead,
+    Stage, User, utcnow,
 )
-from app.services import follow_ups
+from app.services import follow_ups, notices
 
 FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.INVITED, Stage.VISITED, Stage.TEST_DRIVE, Stage.NEGOTIATING,
           Stage.ORDERED, Stage.DELIVERED)
@@ -88,13 +88,7 @@ def request_close(user: User, lead: Lead, kind: ApprovalKind, reason: str, note:
     db.session.add(request)
     db.session.flush()
     _record(user, lead, ActivityKind.NOTE, f"{kind.value}: {reason}", note)
-    managers = db.session.scalars(select(User.id).where(
-        User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True)))
-    for manager_id in managers:
-        db.session.add(Notification(
-            user_id=manager_id, kind="approval_requested", lead_id=lead.id, url="/approvals",
-            title=lead.customer.name, body=note,
-            dedupe_key=f"approval:{request.id}:user:{manager_id}"))
+    notices.tell_managers(lead, "approval_requested", key=f"approval:{request.id}", body=note, url="/approvals")
     db.session.commit()
     return request
 

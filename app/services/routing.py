@@ -16,16 +16,16 @@ Tier two, dealer → consultant (`assign_in_dealer`), by the dealer's assignment
 Concurrency: choosing and counting happen under a write lock on the dealer's row (a no-op UPDATE takes the row
 lock on PostgreSQL and the database's write lock on SQLite), so two imports at once serialise per dealer and
 never give one lead to two consultants or skip a turn.
-Every assignment is an activity, a notification for the consultant and an audit entry. Callers commit.
+Every assignment is an activity, a notification for the consultant and an audit entry, and starts the
+first-contact clock for a lead nobody has called yet (app.services.first_contact_clock). Callers commit.
 """
 from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, AssignmentMode, Dealer, Lead, Notification, Region, Role, RoutingRule, RuleScope, User,
-    utcnow,
+    Activity, ActivityKind, AssignmentMode, Dealer, Lead, Region, Role, RoutingRule, RuleScope, User, utcnow,
 )
-from app.services import audit
+from app.services import audit, first_contact_clock, notices
 
 
 class Rules:
@@ -57,6 +57,7 @@ def route(agent: User, lead: Lead, dealer: Dealer) -> User | None:
     before = {"dealer_id": lead.dealer_id, "consultant_id": lead.consultant_id}
     lead.dealer_id, lead.routed_at, lead.routed_by_id = dealer.id, utcnow(), agent.id
     lead.dealer = dealer
+    lead.returned_at = lead.return_reason = None
     audit.record(agent, "lead.routed", lead, dealer_id=dealer.id, before=before, after={"dealer_id": dealer.id})
     return assign_in_dealer(lead, agent)
 
@@ -66,14 +67,14 @@ def assign_in_dealer(lead: Lead, by: User | None) -> User | None:
     dealer = lead.dealer
     db.session.execute(update(Dealer).where(Dealer.id == dealer.id).values(id=Dealer.id))  # the dealer's lock
     if dealer.assignment_mode is AssignmentMode.MANAGER_PICK:
-        _tell_managers(lead)
+        _wait_for_managers(lead)
         return None
     consultant = db.session.scalar(
         select(User).where(User.dealer_id == dealer.id, User.role == Role.CONSULTANT, User.active.is_(True),
                            User.on_shift.is_(True))
         .order_by((User.rotation_count * 1.0 / User.routing_weight).asc(), User.id).limit(1))
     if consultant is None:  # nobody on shift: the managers pick, nothing is lost
-        _tell_managers(lead)
+        _wait_for_managers(lead)
         return None
     consultant.rotation_count += 1
     assign(lead, consultant, by)
@@ -84,15 +85,14 @@ def assign(lead: Lead, consultant: User, by: User | None) -> None:
     """Make `consultant` the lead's consultant: history, notification and audit; the open follow-up follows."""
     before = {"consultant_id": lead.consultant_id}
     now = utcnow()
-    lead.consultant_id, lead.assigned_at = consultant.id, now
+    lead.consultant_id, lead.consultant, lead.assigned_at = consultant.id, consultant, now
+    lead.returned_at = lead.return_reason = None
+    first_contact_clock.start(lead, now)
     db.session.add(Activity(lead_id=lead.id, user_id=by.id if by else None, kind=ActivityKind.ASSIGNMENT,
                             summary=consultant.name, occurred_at=now))
     if lead.open_follow_up is not None:
         lead.open_follow_up.consultant_id = consultant.id
-    db.session.add(Notification(
-        user_id=consultant.id, kind="lead_assigned", lead_id=lead.id, url=f"/leads/{lead.id}",
-        title=lead.customer.name, body=lead.model_of_interest,
-        dedupe_key=f"lead:{lead.id}:assigned:{consultant.id}:{now.isoformat()}"))
+    notices.tell(consultant.id, lead, "lead_assigned", key=now.isoformat())
     audit.record(by, "lead.assigned", lead, dealer_id=lead.dealer_id, before=before,
                  after={"consultant_id": consultant.id})
 
@@ -108,10 +108,7 @@ def set_on_shift(consultant: User, on_shift: bool) -> None:
     consultant.on_shift = on_shift
 
 
-def _tell_managers(lead: Lead) -> None:
-    for manager_id in db.session.scalars(select(User.id).where(
-            User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True))):
-        db.session.add(Notification(
-            user_id=manager_id, kind="lead_to_assign", lead_id=lead.id, url=f"/leads/{lead.id}",
-            title=lead.customer.name, body=lead.model_of_interest,
-            dedupe_key=f"lead:{lead.id}:to_assign:{manager_id}:{lead.routed_at or lead.arrived_at}"))
+def _wait_for_managers(lead: Lead) -> None:
+    """The lead waits in the dealer's pool with its clock running; the managers are told to hand it on."""
+    first_contact_clock.start(lead, utcnow())
+    notices.tell_managers(lead, "lead_to_assign", key=(lead.routed_at or lead.arrived_at).isoformat())

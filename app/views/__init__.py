@@ -8,12 +8,12 @@ _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.lo
 
 def init_app(app: Flask) -> None:
     from app.views import (
-        account, appointments, auth, contacts, dealers, desk, home, inbox, lead_actions, leads, team, today,
-        walk_ins,
+        account, appointments, assignments, auth, contacts, dealers, desk, home, imports, inbox, lead_actions,
+        leads, routing_rules, team, today, walk_ins,
     )
 
     for module in (auth, account, home, today, leads, lead_actions, contacts, appointments, team, dealers,
-                   walk_ins, inbox, desk):
+                   walk_ins, inbox, desk, imports, routing_rules, assignments):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 

@@ -1,0 +1,71 @@
+"""Pools: where leads wait for a person, and taking leads back from consultants who do not work them.
+
+- The lead desk's pool holds the brand's leads (origin OEM) with no dealer; the desk routes them again.
+- A dealer's pool holds its leads with no consultant; the manager hands them on (app.services.assignments).
+
+`take_back` moves a lead into its pool: the brand's leads go back to the lead desk (its dealer and consultant
+are cleared), a dealer's own stay with the dealer without a consultant. The open follow-up is cancelled (nobody
+owns it now), the reason is kept on the lead until it is assigned again, the former consultant and the managers
+(or, for the desk, its inbox) are told, and the history and the audit log record it.
+
+Recycling (`recycle`, run by the worker): an open lead nobody has touched for the dealer's recycle period
+(14 days by default) goes back the same way. Untouched means no contact since then (never contacted: no
+assignment since then) and no follow-up still ahead of it, so a C-level lead waiting for its monthly call stays.
+"""
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    CLOSED_STAGES, Activity, ActivityKind, Cadence, Dealer, Lead, Origin, ReturnReason, User,
+)
+from app.services import audit, follow_ups, notices
+
+BATCH = 500
+DEFAULT_RECYCLE_DAYS = 14
+
+
+def take_back(lead: Lead, reason: ReturnReason, now: datetime, by: User | None = None) -> None:
+    """Put the lead into its pool as the module describes. The caller commits."""
+    before = {"dealer_id": lead.dealer_id, "consultant_id": lead.consultant_id}
+    former, dealer_id = lead.consultant_id, lead.dealer_id
+    follow_ups.set_next(lead, None, done=False)
+    lead.consultant_id = None
+    to_desk = lead.origin is Origin.OEM
+    if to_desk:
+        lead.dealer_id, lead.dealer = None, None
+    lead.returned_at, lead.return_reason = now, reason
+    lead.first_contact_due_at = lead.return_due_at = lead.sla_breached_at = None
+    db.session.add(Activity(lead_id=lead.id, user_id=by.id if by else None, kind=ActivityKind.ASSIGNMENT,
+                            summary=f"returned_to_{'desk' if to_desk else 'pool'}", occurred_at=now))
+    if former is not None:
+        notices.tell(former, lead, "lead_taken_back", key=now.isoformat(), body=reason.value)
+    if not to_desk:
+        notices.tell_managers(lead, "lead_to_assign", key=now.isoformat(), body=reason.value)
+    audit.record(by, "lead.returned", lead, dealer_id=dealer_id, before=before,
+                 after={"dealer_id": lead.dealer_id, "consultant_id": None, "reason": reason.value})
+
+
+def recycle(now: datetime) -> int:
+    """Take back every untouched lead as the module describes; commits in batches. Returns how many."""
+    dealers_by_days = defaultdict(list)
+    for dealer_id, days in db.session.execute(select(Dealer.id, Cadence.recycle_days).outerjoin(
+            Cadence, Cadence.dealer_id == Dealer.id)):
+        dealers_by_days[days or DEFAULT_RECYCLE_DAYS].append(dealer_id)
+    recycled = 0
+    last_touch = func.coalesce(Lead.last_contact_at, Lead.assigned_at)
+    for days, dealer_ids in dealers_by_days.items():
+        untouched = select(Lead).where(
+            Lead.dealer_id.in_(dealer_ids), Lead.consultant_id.is_not(None), Lead.stage.not_in(CLOSED_STAGES),
+            Lead.first_contact_at.is_not(None), last_touch < now - timedelta(days=days),
+            or_(Lead.next_follow_up_at.is_(None), Lead.next_follow_up_at < now),
+        ).options(joinedload(Lead.customer)).order_by(Lead.id).limit(BATCH)
+        while leads := list(db.session.scalars(untouched)):
+            for lead in leads:
+                take_back(lead, ReturnReason.UNTOUCHED, now)
+            recycled += len(leads)
+            db.session.commit()
+    return recycled
