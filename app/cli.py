@@ -1,4 +1,4 @@
-"""Command-line entry points: `flask --app app demo` and `flask --app app serve`."""
+"""Command-line entry points: `flask --app app demo`, `serve`, `worker` and `leads import`."""
 import os
 import signal
 import subprocess
@@ -16,6 +16,24 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(serve)
     app.cli.add_command(leads)
+    app.cli.add_command(worker)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit (for cron, or to check).")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between passes.")
+def worker(once: bool, interval: float) -> None:
+    """Run the background worker: the first-contact clock, returns to pools and recycling."""
+    import logging
+
+    from app.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if once:
+        click.echo(Worker().run_once())
+        return
+    click.echo(f"Worker running, a pass every {interval:g} s. Ctrl+C stops.")
+    Worker().run(interval)
 
 
 @click.group()
@@ -85,7 +103,7 @@ def demo(leads: int, seed: int, yes: bool) -> None:
 @click.option("--demo/--no-demo", "with_demo", default=True, show_default=True,
               help="Fill an empty database with demo data first.")
 def serve(host: str, port: int, with_demo: bool) -> None:
-    """Run the app locally: migrate, add demo data to an empty database, start the web server."""
+    """Run the app locally: migrate, add demo data to an empty database, start the web server and the worker."""
     from app.demo import generate
     from app.models import Oem
 
@@ -96,6 +114,7 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     flask = [sys.executable, "-m", "flask", "--app", current_app.import_name]
     processes = [
         subprocess.Popen([*flask, "run", "--host", host, "--port", str(port)], env=env),
+        subprocess.Popen([*flask, "worker"], env=env),
     ]
     click.echo(f"Open http://{host}:{port}/ — the README lists the demo accounts. Ctrl+C stops.")
     _supervise(processes)

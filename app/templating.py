@@ -11,6 +11,7 @@ from app.labels import label
 from app.models import (
     Activity, ActivityKind, AppointmentKind, Channel, IntentLevel, Outcome, Source, Stage, utcnow,
 )
+from app.services.first_contact_clock import is_breached
 from app.services.phones import display as display_phone
 
 
@@ -56,6 +57,16 @@ def waiting(since: datetime, now: datetime) -> str:
     return _("Waiting %(days)d days", days=minutes // (24 * 60))
 
 
+def first_contact(lead, now: datetime) -> tuple[str, str]:
+    """A new lead's first-contact clock as a row shows it: (css class, text); red once the dealer's limit passed."""
+    text = waiting(lead.arrived_at, now)
+    if lead.first_contact_due_at is None:
+        return "", text
+    if is_breached(lead, now):
+        return "overdue", _("%(waiting)s · over the limit", waiting=text)
+    return "", _("%(waiting)s · call by %(time)s", waiting=text, time=when(lead.first_contact_due_at))
+
+
 def _unread_notifications() -> int:
     from flask_login import current_user
 
@@ -72,7 +83,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
                                  summary=activity_summary, source_label=lambda code: label(Source(code)),
                                  channel_label=lambda code: label(Channel(code)))
-    app.jinja_env.globals.update(waiting=waiting, unread_notifications=_unread_notifications, now=utcnow)
+    app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact, unread_notifications=_unread_notifications, now=utcnow)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -21,7 +21,7 @@ def request_(world):
     lead = factories.make_lead(world.one.consultant, customer=factories.make_customer(world.oem, name="孙丽"),
                                stage=Stage.CONTACTED, first_contact_at=utcnow())
     factories.make_follow_up(lead, due_in=timedelta(days=2))
-    return lead_changes.request_close(world.one.consultant, lead, ApprovalKind.MARK_LOST, "bought_competitor",
+    return lead_changes.request_approval(world.one.consultant, lead, ApprovalKind.MARK_LOST, "bought_competitor",
                                       "买了别的品牌")
 
 

@@ -101,3 +101,21 @@ def test_routing_to_another_brands_dealer_is_refused(client, auth, agent, world)
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Lead, lead.id).dealer_id is None
+
+
+def test_the_brands_leads_closed_as_lost_stay_visible_to_the_desk_for_audit(client, auth, agent, world):
+    from app.models import ApprovalKind
+    from app.services import approvals, lead_changes
+
+    lead = factories.make_lead(world.one.consultant, origin=Origin.OEM, stage=Stage.CONTACTED,
+                               customer=factories.make_customer(world.oem, name="冯硕"))
+    own = factories.make_lead(world.one.consultant, stage=Stage.CONTACTED,
+                              customer=factories.make_customer(world.oem, name="店里的"))
+    for each in (lead, own):
+        request = lead_changes.request_approval(world.one.consultant, each, ApprovalKind.MARK_LOST, "price", "嫌贵")
+        approvals.decide(world.one.manager, request, True, "同意")
+    closed = client.get("/desk").get_data(as_text=True).split('id="closed"', 1)[1].split("</section>", 1)[0]
+    assert "冯硕" in closed and "Lost · Price or financing" in closed and "嫌贵" in closed
+    assert world.one.consultant.name in closed
+    assert "店里的" not in closed  # the dealer's own customers stay with the dealer
+    assert client.get(f"/leads/{lead.id}").status_code == 200

@@ -207,3 +207,58 @@ def test_a_colleagues_lead_is_not_found(client, auth, me, world, path):
     other = factories.make_lead(world.one.colleague)
     assert post(client, auth, f"/leads/{other.id}/{path}", stage="invited").status_code == 404
     assert fresh(other).stage is Stage.NEW
+
+
+def test_a_no_show_on_a_lead_desk_lead_returns_it_to_the_desk(client, auth, lead, world, me):
+    lead.origin = Origin.OEM
+    db.session.commit()
+    book(client, auth, lead, kind="visit")
+    appointment = db.session.scalar(db.select(Appointment))
+    response = post(client, auth, f"/appointments/{appointment.id}/no_show")
+    assert response.status_code == 200 and response.headers["HX-Location"] == "/"
+    saved = fresh(lead)
+    assert (saved.dealer_id, saved.consultant_id, saved.return_reason.value) == (None, None, "no_show")
+    assert saved.next_follow_up_at is None and db.session.get(Appointment, appointment.id).status \
+        is AppointmentStatus.NO_SHOW
+    assert not db.session.scalars(db.select(Notification).where(Notification.kind == "lead_taken_back")).all()
+    assert "The lead desk takes the lead back" in client.get("/today").get_data(as_text=True)
+    assert client.get(f"/leads/{lead.id}").status_code == 404
+    auth.sign_out()
+    auth.sign_in(world.idcc_agent)
+    returned = client.get("/desk").get_data(as_text=True).split('id="returned"', 1)[1].split("</section>", 1)[0]
+    assert "周杰" in returned and "Customer did not come" in returned
+
+
+def test_cancelling_a_follow_up_needs_a_reason_and_the_managers_yes(client, auth, lead, world):
+    sheet = client.get(f"/leads/{lead.id}/cancel-follow-up", headers=HTMX).get_data(as_text=True)
+    assert "Customer asked not to be called for now" in sheet
+    refused = post(client, auth, f"/leads/{lead.id}/cancel-follow-up", reason="price")
+    assert refused.status_code == 422 and "Choose a reason from the list." in refused.get_data(as_text=True)
+    sent = post(client, auth, f"/leads/{lead.id}/cancel-follow-up", reason="away_for_now", note="出国两个月")
+    assert sent.status_code == 200 and "The follow-up stays" in trigger(sent)["lead-changed"]["message"]
+    request = db.session.scalar(db.select(ApprovalRequest))
+    assert (request.kind.value, request.reason, request.note) == ("cancel_follow_up", "away_for_now", "出国两个月")
+    assert fresh(lead).next_follow_up_at is not None  # nothing changes before the manager decides
+    again = post(client, auth, f"/leads/{lead.id}/cancel-follow-up", reason="away_for_now")
+    assert again.status_code == 422 and "already waiting" in again.get_data(as_text=True)
+
+    auth.sign_out()
+    auth.sign_in(world.one.manager)
+    queue = client.get("/approvals").get_data(as_text=True)
+    assert "Cancel follow-up requested · Customer is away for a while" in queue
+    client.post(f"/approvals/{request.id}/approve", data={"csrf_token": auth.csrf_token("/approvals")},
+                headers=HTMX)
+    saved = fresh(lead)
+    assert saved.is_open and saved.next_follow_up_at is None
+    assert db.session.scalar(db.select(FollowUpTask.status)) is TaskStatus.CANCELLED
+    assert db.session.scalar(db.select(Notification.user_id).where(Notification.kind == "approval_approved")) \
+        == lead.consultant_id
+
+
+def test_a_lead_without_a_follow_up_has_none_to_cancel(client, auth, lead):
+    lead.open_follow_up  # loaded before the change
+    db.session.execute(db.update(FollowUpTask).values(status=TaskStatus.DONE))
+    lead.next_follow_up_at = None
+    db.session.commit()
+    response = post(client, auth, f"/leads/{lead.id}/cancel-follow-up", reason="away_for_now")
+    assert response.status_code == 422 and "no follow-up to cancel" in response.get_data(as_text=True)

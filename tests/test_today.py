@@ -22,8 +22,10 @@ def lead_named(me, world, name, **fields):
 
 
 def test_sections_in_order_with_counts(client, me, world):
-    lead_named(me, world, "新来的", arrived_at=utcnow() - timedelta(minutes=45))
-    lead_named(me, world, "被遗忘", arrived_at=utcnow() - timedelta(days=3, hours=2))
+    lead_named(me, world, "新来的", arrived_at=utcnow() - timedelta(minutes=10),
+               first_contact_due_at=utcnow() + timedelta(minutes=20))
+    lead_named(me, world, "被遗忘", arrived_at=utcnow() - timedelta(days=3, hours=2),
+               first_contact_due_at=utcnow() - timedelta(days=3, hours=1, minutes=30))
     factories.make_follow_up(lead_named(me, world, "逾期的", stage=Stage.CONTACTED,
                                         first_contact_at=utcnow() - timedelta(days=3)), due_in=timedelta(hours=-26))
     factories.make_follow_up(lead_named(me, world, "今天的", stage=Stage.CONTACTED,
@@ -39,10 +41,11 @@ def test_sections_in_order_with_counts(client, me, world):
     order = [html.index(f'id="{name}"') for name in ("new", "overdue", "due-today", "appointments", "no-next-step")]
     assert order == sorted(order)
     assert [count(html, n) for n in ("new", "overdue", "due-today", "appointments", "no-next-step")] == [2, 1, 1, 0, 1]
-    assert "新来的" in section(html, "new") and "Waiting 45 min" in section(html, "new")
-    assert section(html, "new").index("被遗忘") < section(html, "new").index("新来的")  # the longest wait first
-    assert "Waiting 3 days" in section(html, "new")
-    assert 'class="due overdue"' in section(html, "new")  # past the dealer's 30 minutes
+    new = section(html, "new")
+    assert new.index("被遗忘") < new.index("新来的")  # the longest wait first
+    forgotten, fresh = new.split("新来的", 1)[0].rsplit("被遗忘", 1)[1], new.split("新来的", 1)[1]
+    assert 'class="due overdue">Waiting 3 days · over the limit' in forgotten  # past the dealer's deadline
+    assert 'class="due ">Waiting 10 min · call by ' in fresh
     assert "逾期的" in section(html, "overdue") and "今天的" in section(html, "due-today")
     assert "没下一步" in section(html, "no-next-step")
     assert "下周的" not in html and "同事的" not in html

@@ -65,6 +65,11 @@ class CloseRequestSchema(FormSchema):
     note = text(1000)
 
 
+class CancelFollowUpSchema(FormSchema):
+    reason = text(40, required=True)
+    note = text(1000)
+
+
 class LeadDetailsSchema(FormSchema):
     name = text(80, required=True)
     phone = text(32, required=True)

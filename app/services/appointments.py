@@ -5,9 +5,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, Appointment, AppointmentKind, AppointmentStatus, Lead, Stage, User, utcnow,
+    Activity, ActivityKind, Appointment, AppointmentKind, AppointmentStatus, Lead, Origin, ReturnReason, Stage,
+    User, utcnow,
 )
-from app.services import cadence, follow_ups, lead_changes
+from app.services import cadence, follow_ups, lead_changes, pools
 
 BOOKING_HORIZON = timedelta(days=120)
 
@@ -45,8 +46,9 @@ def book(user: User, lead: Lead, kind: AppointmentKind, starts_at: datetime,
 
 
 def mark(user: User, appointment: Appointment, showed: bool) -> None:
-    """Record that the customer came (visit or test drive in the history, the stage moves on) or did not
-    (a no-show gets a reschedule follow-up on the dealer's next working day, so it does not vanish).
+    """Record that the customer came (visit or test drive in the history, the stage moves on) or did not.
+    A no-show must not vanish: a dealer's own lead gets a reschedule follow-up on the next working day; a lead
+    from the brand's lead desk goes back to the desk's inbox, which calls the customer and routes it again.
 
     :raise AppointmentError: when the appointment was already marked or cancelled.
     """
@@ -66,7 +68,10 @@ def mark(user: User, appointment: Appointment, showed: bool) -> None:
         appointment.status = AppointmentStatus.NO_SHOW
         db.session.add(Activity(lead_id=lead.id, user_id=user.id, kind=ActivityKind.NOTE,
                                 summary="no_show"))
-        policy = cadence.policy_for(lead.dealer)
-        follow_ups.set_next(lead, cadence.next_working_day_start(policy, now),
-                            purpose="reschedule_no_show", done=False)
+        if lead.origin is Origin.OEM:  # the lead desk tracks its own leads' no-shows
+            pools.take_back(lead, ReturnReason.NO_SHOW, now, by=user)
+        else:
+            policy = cadence.policy_for(lead.dealer)
+            follow_ups.set_next(lead, cadence.next_working_day_start(policy, now),
+                                purpose="reschedule_no_show", done=False)
     db.session.commit()

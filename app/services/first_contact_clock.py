@@ -66,5 +66,6 @@ def sweep(now: datetime) -> SweepResult:
 
 
 def _batch(statement) -> list[Lead]:
-    return list(db.session.scalars(statement.order_by(Lead.id).limit(BATCH)
+    """The next leads to act on, locked (another worker skips them on PostgreSQL; SQLite has one writer)."""
+    return list(db.session.scalars(statement.order_by(Lead.id).limit(BATCH).with_for_update(skip_locked=True, of=Lead)
                                    .options(joinedload(Lead.customer), joinedload(Lead.dealer))))

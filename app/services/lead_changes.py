@@ -1,4 +1,5 @@
-"""Changing a lead's stage or intent level, and asking the manager to close it as lost or invalid.
+"""Changing a lead's stage or intent level, and asking the manager to close it as lost or invalid or to cancel
+its next follow-up (consultants give leads up to escape follow-up work, so each needs a reason and a yes).
 
 Every change is also an activity, so the lead's history tells what happened and who did it.
 """
@@ -19,7 +20,9 @@ REASONS = {
     ApprovalKind.MARK_LOST: ("bought_competitor", "bought_elsewhere", "price", "postponed",
                              "no_longer_interested", "unreachable"),
     ApprovalKind.MARK_INVALID: ("wrong_number", "duplicate", "not_a_buyer", "test_or_spam"),
+    ApprovalKind.CANCEL_FOLLOW_UP: ("asked_not_to_call", "away_for_now", "waiting_for_customer", "duplicate_task"),
 }
+CLOSE_KINDS = (ApprovalKind.MARK_LOST, ApprovalKind.MARK_INVALID)
 
 
 class LeadChangeError(ValueError):
@@ -29,7 +32,7 @@ class LeadChangeError(ValueError):
 def change_stage(user: User, lead: Lead, stage: Stage, *, commit: bool = True) -> None:
     """Move the lead to a stage of the funnel. Ordered sets intent O; delivered closes the lead and its follow-up.
 
-    :raise LeadChangeError: for lost or invalid (they need the manager: request_close) or a closed lead.
+    :raise LeadChangeError: for lost or invalid (they need the manager: request_approval) or a closed lead.
     """
     if stage not in FUNNEL:
         raise LeadChangeError(_l("Lost and invalid need your manager's approval: request it instead."))
@@ -67,22 +70,27 @@ def change_intent(user: User, lead: Lead, level: IntentLevel, *, commit: bool = 
 
 
 def pending_request(lead: Lead) -> ApprovalRequest | None:
-    """The lead's undecided close request, if any: the lead shows "lost requested" meanwhile."""
+    """The lead's undecided request, if any: the lead shows "lost requested" (or the like) meanwhile."""
     return db.session.scalar(select(ApprovalRequest).where(
         ApprovalRequest.lead_id == lead.id, ApprovalRequest.status == ApprovalStatus.PENDING))
 
 
-def request_close(user: User, lead: Lead, kind: ApprovalKind, reason: str, note: str | None) -> ApprovalRequest:
-    """Ask the dealer's manager to close the lead as lost or invalid; it stays active until they decide.
+def request_approval(user: User, lead: Lead, kind: ApprovalKind, reason: str,
+                     note: str | None) -> ApprovalRequest:
+    """Ask the dealer's manager to close the lead as lost or invalid, or to cancel its next follow-up; the lead
+    and its follow-up stay as they are until the manager decides (app.services.approvals).
 
-    :raise LeadChangeError: for an unknown reason, a closed lead, or a request already waiting.
+    :raise LeadChangeError: for an unknown reason, a closed lead, no follow-up to cancel, or a request already
+        waiting.
     """
     if reason not in REASONS.get(kind, ()):
         raise LeadChangeError(_l("Choose a reason from the list."))
     if not lead.is_open:
         raise LeadChangeError(_l("This lead is closed."))
+    if kind is ApprovalKind.CANCEL_FOLLOW_UP and lead.next_follow_up_at is None:
+        raise LeadChangeError(_l("This lead has no follow-up to cancel."))
     if pending_request(lead) is not None:
-        raise LeadChangeError(_l("A request to close this lead is already waiting for your manager."))
+        raise LeadChangeError(_l("A request for this lead is already waiting for your manager."))
     request = ApprovalRequest(lead_id=lead.id, dealer_id=lead.dealer_id, requested_by_id=user.id, kind=kind,
                               reason=reason, note=note)
     db.session.add(request)

@@ -3,10 +3,11 @@
 A person is one customer of the brand, found by normalised mobile number. A new lead from a call is refused
 while the person has an open lead at any dealer: the desk is told which dealer, and that dealer keeps working
 the lead. Otherwise the lead waits in the desk's inbox with the dealer the rules suggest, until routed with
-one tap (routing.route hands it on to a consultant at once).
+one tap (routing.route hands it on to a consultant at once). Leads a dealer did not work come back to the same
+inbox (app.services.pools): after a no-show, when nobody called in time, or when nobody followed them up.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -15,12 +16,14 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, Lead, Origin, Region, User, utcnow,
+    CLOSED_STAGES, ApprovalRequest, ApprovalStatus, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, Lead,
+    Origin, Region, Stage, User, utcnow,
 )
-from app.services import routing, visibility
+from app.services import lead_changes, routing, visibility
 
 DESK_SOURCES = ("oem_hotline", "brand_website", "autohome", "dongchedi", "yiche")
 DESK_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's lead desk works on Beijing time
+CLOSED_LATELY = timedelta(days=30)
 
 
 class DeskError(ValueError):
@@ -33,9 +36,11 @@ class DeskError(ValueError):
 
 @dataclass(frozen=True)
 class Inbox:
-    waiting: list[Lead]  # captured, not yet routed: each with the dealer the rules suggest
-    suggestions: dict[int, Dealer | None]
+    waiting: list[Lead]  # captured, never routed yet
+    returned: list[Lead]  # taken back from a dealer (no-show, not called in time, untouched), with the reason
+    suggestions: dict[int, Dealer | None]  # the dealer the rules suggest for each waiting or returned lead
     routed_today: list[Lead]
+    closed: list[tuple[Lead, ApprovalRequest | None]]  # lost or invalid lately, with the approved request
 
 
 def open_leads_of(oem_id: int, phone: str) -> list[Lead]:
@@ -77,14 +82,31 @@ def capture(agent: User, data: dict) -> Lead:
 
 
 def inbox(agent: User) -> Inbox:
-    """Leads waiting to be routed (oldest first, with the suggested dealer) and those routed today."""
+    """The desk's inbox: new and returned leads waiting to be routed (oldest first, each with the dealer the
+    rules suggest), those routed today, and the brand's leads closed as lost or invalid in the last 30 days with
+    the reason the dealer's manager approved (the brand audits them)."""
     scope = visibility.visible_leads(agent).options(joinedload(Lead.customer), joinedload(Lead.dealer))
-    waiting = list(db.session.scalars(scope.where(Lead.dealer_id.is_(None), Lead.stage.not_in(CLOSED_STAGES))
-                                      .order_by(Lead.arrived_at).limit(100)))
+    unrouted = scope.where(Lead.dealer_id.is_(None), Lead.stage.not_in(CLOSED_STAGES)).order_by(Lead.arrived_at)
+    waiting = list(db.session.scalars(unrouted.where(Lead.returned_at.is_(None)).limit(100)))
+    returned = list(db.session.scalars(unrouted.where(Lead.returned_at.is_not(None)).limit(100)))
     since = datetime.now(DESK_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
     routed = list(db.session.scalars(scope.where(Lead.routed_at >= since).order_by(Lead.routed_at.desc()).limit(100)))
-    suggestions = {lead.id: routing.dealer_for(agent.oem_id, lead.customer.city, None) for lead in waiting}
-    return Inbox(waiting, suggestions, routed)
+    rules = routing.Rules(agent.oem_id)
+    suggestions = {lead.id: rules.dealer_for(lead.customer.city, None) for lead in waiting + returned}
+    return Inbox(waiting, returned, suggestions, routed, _closed_lately(agent))
+
+
+def _closed_lately(agent: User) -> list[tuple[Lead, ApprovalRequest | None]]:
+    rows = db.session.execute(
+        visibility.visible_leads(agent)
+        .add_columns(ApprovalRequest)
+        .outerjoin(ApprovalRequest, (ApprovalRequest.lead_id == Lead.id)
+                   & (ApprovalRequest.status == ApprovalStatus.APPROVED)
+                   & ApprovalRequest.kind.in_(lead_changes.CLOSE_KINDS))
+        .where(Lead.stage.in_((Stage.LOST, Stage.INVALID)), Lead.closed_at >= utcnow() - CLOSED_LATELY)
+        .options(joinedload(Lead.customer), joinedload(Lead.dealer), joinedload(Lead.consultant))
+        .order_by(Lead.closed_at.desc()).limit(100))
+    return [(lead, request) for lead, request in rows]
 
 
 def dealers(agent: User) -> list[Dealer]:

@@ -41,7 +41,7 @@ def take_back(lead: Lead, reason: ReturnReason, now: datetime, by: User | None =
     lead.first_contact_due_at = lead.return_due_at = lead.sla_breached_at = None
     db.session.add(Activity(lead_id=lead.id, user_id=by.id if by else None, kind=ActivityKind.ASSIGNMENT,
                             summary=f"returned_to_{'desk' if to_desk else 'pool'}", occurred_at=now))
-    if former is not None:
+    if former is not None and (by is None or by.id != former):
         notices.tell(former, lead, "lead_taken_back", key=now.isoformat(), body=reason.value)
     if not to_desk:
         notices.tell_managers(lead, "lead_to_assign", key=now.isoformat(), body=reason.value)
@@ -62,7 +62,7 @@ def recycle(now: datetime) -> int:
             Lead.dealer_id.in_(dealer_ids), Lead.consultant_id.is_not(None), Lead.stage.not_in(CLOSED_STAGES),
             Lead.first_contact_at.is_not(None), last_touch < now - timedelta(days=days),
             or_(Lead.next_follow_up_at.is_(None), Lead.next_follow_up_at < now),
-        ).options(joinedload(Lead.customer)).order_by(Lead.id).limit(BATCH)
+        ).options(joinedload(Lead.customer)).order_by(Lead.id).limit(BATCH).with_for_update(skip_locked=True, of=Lead)
         while leads := list(db.session.scalars(untouched)):
             for lead in leads:
                 take_back(lead, ReturnReason.UNTOUCHED, now)

@@ -1,6 +1,7 @@
 """Today: a consultant's day on one screen, in the order they work it.
 
-1. New leads not yet contacted, oldest first, with the first-contact clock (red past the dealer's limit).
+1. New leads not yet contacted, oldest first, with the first-contact clock (red past the dealer's deadline,
+   app.services.first_contact_clock).
 2. Overdue follow-ups (due before now), most overdue first.
 3. Follow-ups due later today (today in the dealer's time zone).
 4. Today's appointments.
@@ -33,7 +34,6 @@ class Today:
     due_today: Section
     appointments: Section
     no_next_step: Section
-    first_contact_minutes: int
     now: datetime
 
     @property
@@ -65,7 +65,6 @@ def today_for(user: User, now: datetime | None = None) -> Today:
         due_today=_leads(contacted.where(due >= now, due < day_ends).order_by(due)),
         appointments=_section(appointments),
         no_next_step=_leads(contacted.where(due.is_(None)).order_by(Lead.arrived_at.desc())),
-        first_contact_minutes=policy.first_contact_minutes,
         now=now,
     )
 

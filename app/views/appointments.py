@@ -13,7 +13,7 @@ from app.schemas.lead_forms import AppointmentSchema
 from app.services import appointments, cadence, visibility
 from app.templating import when
 from app.views.access import roles_required
-from app.views.rendering import changed, render_sheet
+from app.views.rendering import changed, gone, render_sheet
 
 bp = Blueprint("appointments", __name__)
 dealer_staff = roles_required(Role.CONSULTANT, Role.MANAGER)
@@ -45,7 +45,7 @@ def book(lead_id: int):
 @bp.post("/appointments/<int:appointment_id>/<any(showed, no_show):result>")
 @dealer_staff
 def mark(appointment_id: int, result: str):
-    """Mark that the customer came, or did not (a reschedule follow-up is set for the next working day)."""
+    """Mark that the customer came, or did not (a reschedule follow-up, or the lead desk takes its lead back)."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None:
         abort(404)
@@ -56,5 +56,7 @@ def mark(appointment_id: int, result: str):
         return changed(lead, str(error), refused=True)
     if result == "showed":
         return changed(lead, _("Marked as came."))
+    if lead.dealer_id is None:
+        return gone(_("Marked as no-show. The lead desk takes the lead back to call the customer."))
     return changed(lead, _("Marked as no-show. A follow-up to reschedule is set for %(when)s.",
                            when=when(lead.next_follow_up_at)))

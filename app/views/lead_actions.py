@@ -1,14 +1,15 @@
-"""One-tap changes on a lead page: stage, intent level, next follow-up, a close request, the details."""
+"""One-tap changes on a lead page: stage, intent level, next follow-up, requests for the manager's approval
+(close as lost or invalid, cancel the follow-up), the details."""
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.labels import label
-from app.models import Role
+from app.models import ApprovalKind, Role
 from app.schemas import first_errors
 from app.schemas.lead_forms import (
-    CloseRequestSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema, StageSchema,
+    CancelFollowUpSchema, CloseRequestSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema, StageSchema,
 )
 from app.services import cadence, follow_ups, lead_changes, lead_details, visibility
 from app.services.phones import InvalidPhone
@@ -67,15 +68,39 @@ def close(lead_id: int):
     if request.method == "POST":
         try:
             data = CloseRequestSchema().load(request.form)
-            lead_changes.request_close(current_user, lead, data["kind"], data["reason"], data.get("note"))
+            lead_changes.request_approval(current_user, lead, data["kind"], data["reason"], data.get("note"))
         except ValidationError as error:
             errors = first_errors(error.messages)
         except lead_changes.LeadChangeError as error:
             errors = {"form": str(error)}
         else:
             return changed(lead, _("Sent to your manager for approval. The lead stays active until then."))
+    reasons = {kind: lead_changes.REASONS[kind] for kind in lead_changes.CLOSE_KINDS}
     return render_sheet("leads/_close_form.html", _("Lost or invalid"), status=422 if errors else 200, lead=lead,
-                        errors=errors, form=request.form if errors else request.args, reasons=lead_changes.REASONS)
+                        errors=errors, form=request.form if errors else request.args, reasons=reasons)
+
+
+@bp.route("/cancel-follow-up", methods=["GET", "POST"])
+@dealer_staff
+def cancel_follow_up(lead_id: int):
+    """Ask the manager to cancel the lead's next follow-up, with a reason from the list and a note."""
+    lead = visibility.get_lead_to_work(current_user, lead_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = CancelFollowUpSchema().load(request.form)
+            lead_changes.request_approval(current_user, lead, ApprovalKind.CANCEL_FOLLOW_UP, data["reason"],
+                                          data.get("note"))
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+        except lead_changes.LeadChangeError as error:
+            errors = {"form": str(error)}
+        else:
+            return changed(lead, _("Sent to your manager for approval. The follow-up stays until then."))
+    return render_sheet("leads/_cancel_follow_up_form.html", _("Cancel the follow-up"),
+                        status=422 if errors else 200, lead=lead, errors=errors,
+                        form=request.form if errors else request.args,
+                        reasons=lead_changes.REASONS[ApprovalKind.CANCEL_FOLLOW_UP])
 
 
 @bp.route("/edit", methods=["GET", "POST"])

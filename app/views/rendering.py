@@ -2,7 +2,7 @@
 import json
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request
+from flask import flash, make_response, redirect, render_template, request, url_for
 
 
 def wants_fragment() -> bool:
@@ -39,6 +39,17 @@ def changed(lead, message: str, *, refused: bool = False):
         return response
     flash(message, "error" if refused else "success")
     return redirect(safe_next(request.form.get("next")) or f"/leads/{lead.id}", 303)
+
+
+def gone(message: str):
+    """Answer a change after which the lead is no longer the user's (it went back to the lead desk): the
+    message shows on the user's home page, for htmx (HX-Location) and plain forms alike."""
+    flash(message, "success")
+    if wants_fragment():
+        response = make_response("", 200)
+        response.headers["HX-Location"] = url_for("home.index")
+        return response
+    return redirect(url_for("home.index"), 303)
 
 
 def safe_next(target: str | None) -> str | None:
