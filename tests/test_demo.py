@@ -98,6 +98,10 @@ def test_leads_cover_every_stage_intent_level_and_source(demo):
             assert lead.origin is Origin.DEALER and lead.routed_by_id is None and lead.routed_at is None
         assert lead.arrived_at <= lead.assigned_at <= now
         assert (lead.first_contact_at is None) == (lead.stage is Stage.NEW)
+        if lead.stage is Stage.NEW:  # as the worker leaves it: on the clock for a day, then back in a pool
+            assert (lead.first_contact_due_at is None) == (lead.returned_at is not None)
+            if lead.returned_at:
+                assert lead.consultant_id is None and (lead.dealer_id is None) == (lead.origin is Origin.OEM)
         assert (lead.closed_at is not None) == (lead.stage in CLOSED_STAGES)
         assert lead.arrived_at > now - timedelta(days=125)
 
@@ -113,7 +117,7 @@ def test_activities_are_an_ordered_history_within_each_lead(demo):
     assert history.keys() == leads.keys()
     for lead_id, times in history.items():
         lead = leads[lead_id]
-        assert 1 <= len(times) <= 6
+        assert 1 <= len(times) <= 7  # up to six entries of work, and a return to the pool
         assert times == sorted(times)
         assert lead.arrived_at <= times[0] and times[-1] <= (lead.closed_at or now)
         if lead.first_contact_at:

@@ -153,12 +153,12 @@ def test_closed_leads_keep_no_clock(world, routed):
 
 @pytest.fixture
 def worked(world):
-    """A contacted lead of dealer one: last contact 15 days before `now`, follow-up due 8 days before."""
+    """A contacted lead of dealer one: last contact 20 days before `now`, follow-up overdue for 15 days."""
     now = at("2026-12-01 12:00")
-    lead = factories.make_lead(world.one.consultant, stage=Stage.CONTACTED, first_contact_at=now - timedelta(days=20),
-                               assigned_at=now - timedelta(days=21), last_contact_at=now - timedelta(days=15))
-    factories.make_follow_up(lead, due_in=timedelta(0), due_at=now - timedelta(days=8))
-    lead.next_follow_up_at = now - timedelta(days=8)
+    lead = factories.make_lead(world.one.consultant, stage=Stage.CONTACTED, first_contact_at=now - timedelta(days=25),
+                               assigned_at=now - timedelta(days=26), last_contact_at=now - timedelta(days=20))
+    factories.make_follow_up(lead, due_in=timedelta(0), due_at=now - timedelta(days=15))
+    lead.next_follow_up_at = now - timedelta(days=15)
     db.session.commit()
     return lead, now
 
@@ -174,13 +174,15 @@ def test_an_untouched_lead_is_recycled_to_the_pool(world, worked):
     assert pools.recycle(now) == 0
 
 
-@pytest.mark.parametrize("change", ["recent_contact", "follow_up_ahead", "longer_period", "closed"])
+@pytest.mark.parametrize("change", ["recent_contact", "follow_up_ahead", "lately_due", "longer_period", "closed"])
 def test_leads_being_worked_are_not_recycled(world, worked, change):
     lead, now = worked
     if change == "recent_contact":
         lead.last_contact_at = now - timedelta(days=10)
     elif change == "follow_up_ahead":  # a C-level lead waiting for its monthly call
         lead.next_follow_up_at = now + timedelta(days=10)
+    elif change == "lately_due":  # the monthly call fell due last week: the consultant still has time
+        lead.next_follow_up_at = now - timedelta(days=7)
     elif change == "longer_period":
         db.session.add(Cadence(dealer_id=world.one.dealer.id, recycle_days=30))
     else:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from app.demo import DAY, HOUR, MINUTE, Brand, DealerStaff, dt, names, office
 from app.demo.names import mobile, person, weighted_pool
 from app.models import (
-    ActivityKind, ApprovalKind, ApprovalStatus, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, Origin, Outcome, Source,
-    Stage, TaskStatus,
+    ActivityKind, ApprovalKind, ApprovalStatus, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, Origin,
+    Outcome, ReturnReason, Source, Stage, TaskStatus,
 )
 
 HISTORY_DAYS = 120
@@ -18,6 +18,9 @@ STAGES, SOURCES, MODELS = weighted_pool(names.STAGES), weighted_pool(names.SOURC
 INTENTS = {stage: weighted_pool(weights) for stage, weights in names.INTENTS.items()}
 LOST_DEPTH = weighted_pool(names.LOST_DEPTH)
 CONTACTS = (ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT, ActivityKind.VISIT, ActivityKind.TEST_DRIVE)
+RECYCLE_AFTER = 14 * DAY  # app.services.pools' default recycle period
+# Every lead row names every column (rows are written in bulk); contacted leads keep no first-contact clock.
+NO_CLOCK = dict.fromkeys(("first_contact_due_at", "return_due_at", "sla_breached_at", "returned_at", "return_reason"))
 REMOTE_SOURCES = [s for s in SOURCES if s not in names.CONTACT_ON_ARRIVAL]  # how a lead can wait for a call
 
 
@@ -106,8 +109,8 @@ class LeadStories:
         # The latest contact in the history, kept on the lead as the app keeps it (Today shows it on each row).
         history = zip(reversed(story.events), reversed(story.times))
         last = next(((at, kind, outcome) for (kind, outcome, _), at in history if kind in CONTACTS), (None, None, None))
-        self._add(
-            "leads", oem_id=brand.oem_id, customer_id=customer_id, dealer_id=dealer.id, consultant_id=consultant,
+        lead = dict(
+            oem_id=brand.oem_id, customer_id=customer_id, dealer_id=dealer.id, consultant_id=consultant,
             origin=Origin.OEM if oem else Origin.DEALER, source=story.source,
             provider=names.PROVIDERS.get(story.source), model_of_interest=self._pick(MODELS), intent_level=intent,
             stage=stage, arrived_at=dt(arrived), routed_at=routed and dt(routed), routed_by_id=routed_by,
@@ -116,6 +119,30 @@ class LeadStories:
             last_contact_at=last[0] and dt(last[0]), last_contact_kind=last[1], last_contact_outcome=last[2],
             created_by_id=routed_by or consultant, created_at=dt(arrived), updated_at=dt(story.times[-1]),
         )
+        if stage is Stage.NEW:
+            lead.update(self._first_contact_clock(story, oem, assigned))
+        elif not closed and next_due is None and (last[0] or assigned) + RECYCLE_AFTER <= now:  # after its history
+            back = max((last[0] or assigned) + RECYCLE_AFTER, story.times[-1])
+            lead.update(self._back_in_pool(story, oem, back, ReturnReason.UNTOUCHED))
+        else:
+            lead.update(NO_CLOCK)
+        self._add("leads", **lead)
+
+    def _first_contact_clock(self, story: Story, oem: bool, assigned: float) -> dict:
+        """An uncontacted lead as the worker leaves it (app.services.first_contact_clock, default limits): its
+        deadlines while it is under a day old, else back in a pool (the desk's for the brand's leads)."""
+        due, back = assigned + 30 * MINUTE, assigned + DAY
+        if back > self.now:
+            return {**NO_CLOCK, "first_contact_due_at": dt(due), "return_due_at": dt(back),
+                    "sla_breached_at": dt(due) if due <= self.now else None}
+        return self._back_in_pool(story, oem, back, ReturnReason.NOT_CONTACTED)
+
+    def _back_in_pool(self, story: Story, oem: bool, at: float, reason: ReturnReason) -> dict:
+        """A lead the worker took back at `at` (app.services.pools): the desk's pool for the brand's leads."""
+        self._activity(story, None, (ActivityKind.ASSIGNMENT, None, "returned_to_desk" if oem else "returned_to_pool"),
+                       at)
+        return {**NO_CLOCK, "consultant_id": None, "dealer_id": None if oem else story.dealer.id,
+                "returned_at": dt(at), "return_reason": reason, "next_follow_up_at": None}
 
     def _soon(self, since: float, delay: float) -> float:
         """since + delay, or a random moment up to now for a lead too fresh for the whole delay to have passed."""
@@ -168,15 +195,17 @@ class LeadStories:
                 events.insert(1 + int(r() * (len(events) - closed)), self._pick(names.FILLERS))
         quiet_since = dealer.today_start - HOUR  # an overdue lead has seen no activity since before today
         u = r()  # drawn before the branches, which depend on the clock: the same seed, the same numbers
+        pinned = True  # the last entry falls at `end`
         if closed:
             end = min(now, max(first, office(first + (now - first) * (0.15 + 0.85 * u), dealer.utc_offset)))
-        elif story.plan == "overdue" and quiet_since - first > 2 * HOUR:
-            end = first + (quiet_since - first) * (0.3 + 0.7 * u)
+        elif story.plan in ("overdue", "none") and quiet_since - first > 2 * HOUR:
+            # quiet for a while, but not for the 14 days after which the worker recycles a lead to the pool
+            end = quiet_since - min(quiet_since - first, 12 * DAY) * 0.7 * u
         else:  # and a lead too young to be overdue is due today instead
-            story.plan, end = ("today" if story.plan == "overdue" else story.plan), now
+            story.plan, end, pinned = ("today" if story.plan == "overdue" else story.plan), now, False
         samples = sorted(first + (end - first) * r() for _ in range(len(events) - 1))
         times = [first] + [min(end, max(first, office(t, dealer.utc_offset))) for t in samples]
-        if closed:
+        if closed or (pinned and len(times) > 1):
             times[-1] = end
         if stage in names.CLOSINGS:
             story.reason = self._pick(names.LOST_REASONS if stage is Stage.LOST else names.INVALID_REASONS)
@@ -204,9 +233,14 @@ class LeadStories:
         u, v = self.r(), self.r()  # both drawn whatever the plan, which the clock may have changed
         if story.stage is Stage.NEW:  # the first call, due half an hour after assignment
             due, purpose = last + 30 * MINUTE, "首次联系"
+            if last + DAY <= now:  # nobody called for a day: the lead went back to a pool, its task with it
+                self._add("follow_up_tasks", lead_id=story.id, consultant_id=story.consultant, due_at=dt(due),
+                          status=TaskStatus.CANCELLED, purpose=purpose, done_at=dt(last + DAY), created_at=dt(last))
+                return None
         else:
             if story.plan == "overdue":  # due after the last contact and before today: nothing happened since
-                due = max(last, office(last + (dealer.today_start - last) * (0.2 + 0.8 * u), dealer.utc_offset))
+                since = max(last, dealer.today_start - 12 * DAY)  # overdue for less than the recycle period
+                due = max(last, office(since + (dealer.today_start - since) * (0.2 + 0.8 * u), dealer.utc_offset))
             elif story.plan in ("today", "visit_today"):
                 due = max(now + 5 * MINUTE, office(now + (dealer.today_start + DAY - now) * u, dealer.utc_offset))
             else:  # the intent level sets how soon: H within two days, C within a month

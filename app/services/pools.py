@@ -9,8 +9,9 @@ owns it now), the reason is kept on the lead until it is assigned again, the for
 (or, for the desk, its inbox) are told, and the history and the audit log record it.
 
 Recycling (`recycle`, run by the worker): an open lead nobody has touched for the dealer's recycle period
-(14 days by default) goes back the same way. Untouched means no contact since then (never contacted: no
-assignment since then) and no follow-up still ahead of it, so a C-level lead waiting for its monthly call stays.
+(14 days by default) goes back the same way. Untouched means no contact in that period (never contacted: no
+assignment in it) and no follow-up due in it or ahead: a C-level lead waiting for its monthly call stays, and so
+does one whose follow-up fell due a few days ago; one whose follow-up has been overdue for the whole period goes.
 """
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -58,10 +59,11 @@ def recycle(now: datetime) -> int:
     recycled = 0
     last_touch = func.coalesce(Lead.last_contact_at, Lead.assigned_at)
     for days, dealer_ids in dealers_by_days.items():
+        cutoff = now - timedelta(days=days)
         untouched = select(Lead).where(
             Lead.dealer_id.in_(dealer_ids), Lead.consultant_id.is_not(None), Lead.stage.not_in(CLOSED_STAGES),
-            Lead.first_contact_at.is_not(None), last_touch < now - timedelta(days=days),
-            or_(Lead.next_follow_up_at.is_(None), Lead.next_follow_up_at < now),
+            Lead.first_contact_at.is_not(None), last_touch < cutoff,
+            or_(Lead.next_follow_up_at.is_(None), Lead.next_follow_up_at < cutoff),
         ).options(joinedload(Lead.customer)).order_by(Lead.id).limit(BATCH).with_for_update(skip_locked=True, of=Lead)
         while leads := list(db.session.scalars(untouched)):
             for lead in leads:
