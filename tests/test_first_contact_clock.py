@@ -1,6 +1,7 @@
 """The first-contact clock and the pools: deadlines in the dealer's working time, breaches escalated once,
 unworked leads returned to the lead desk or the dealer's pool, untouched leads recycled; all with a clock the
 test controls."""
+import threading
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -205,3 +206,34 @@ def test_the_worker_command_runs_one_pass(runner, world, routed):
     assert result.exit_code == 0, result.output
     assert "'returned': 1" in result.output  # routed on 23 November, never called
     assert fresh(routed).dealer_id is None
+
+
+def test_parallel_workers_act_on_each_lead_once(app, world):
+    """Three workers sweep 90 unworked leads at once; on PostgreSQL rows are claimed with SKIP LOCKED."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("one worker runs beside an SQLite database; parallel workers need PostgreSQL")
+    start = at("2026-11-23 10:00")
+    for _ in range(90):
+        first_contact_clock.start(factories.make_lead(world.one.consultant), start)
+    db.session.commit()
+    failures, passes = [], []
+
+    def work():
+        with app.app_context():
+            try:
+                passes.append(Worker().run_once(start + timedelta(days=2)))
+            except Exception as error:  # reported below: a worker must not fail silently
+                failures.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert sum(done["breached"] for done in passes) == 90 and sum(done["returned"] for done in passes) == 90
+    assert len(notified("first_contact_breach")) == 90 and len(notified("lead_taken_back")) == 90
+    assert db.session.scalar(select(func.count()).select_from(Activity).where(
+        Activity.summary == "returned_to_pool")) == 90
