@@ -1,4 +1,5 @@
-"""A manager's page for the consultants of their dealer: add, deactivate, reactivate, reset password."""
+"""A manager's page for the consultants of their dealer: add, deactivate, reactivate, reset password; their
+open leads, shifts and weights, and the dealer's lead handling (changed through app.views.assignments)."""
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,7 +9,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.schemas import first_errors
 from app.schemas.accounts import NewConsultantSchema
-from app.services import accounts, visibility
+from app.services import accounts, assignments, visibility
 from app.services.phones import InvalidPhone
 from app.views.access import roles_required
 from app.views.rendering import render
@@ -20,11 +21,13 @@ manager_only = roles_required(Role.MANAGER)
 @bp.get("")
 @manager_only
 def index():
-    """The dealer's consultants, active first."""
+    """The dealer's consultants, active first, with their open leads and shifts; the dealer's lead handling."""
     consultants = db.session.scalars(
         visibility.manageable_consultants(current_user).order_by(User.active.desc(), User.name)
     )
-    return render("team/index.html", consultants=list(consultants))
+    return render("team/index.html", consultants=list(consultants),
+                  open_leads=assignments.open_lead_counts(current_user), weights=assignments.WEIGHTS,
+                  lead_handling=assignments.lead_handling(current_user.dealer), defaults=assignments.DEFAULTS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -51,14 +54,17 @@ def new():
 @bp.post("/<int:user_id>/<any(deactivate, reactivate):action>")
 @manager_only
 def set_active(user_id: int, action: str):
-    """Deactivate a consultant who left (signed out everywhere at once), or let them sign in again."""
+    """Deactivate a consultant who left (signed out everywhere at once; their open leads are offered for hand-over),
+    or let them sign in again."""
     consultant = visibility.get_consultant(current_user, user_id)
     active = action == "reactivate"
     accounts.set_active(current_user, consultant, active)
     if active:
         flash(_("%(name)s can sign in again.", name=consultant.name), "success")
-    else:
-        flash(_("%(name)s can no longer sign in.", name=consultant.name), "success")
+        return redirect(url_for("team.index"), 303)
+    flash(_("%(name)s can no longer sign in.", name=consultant.name), "success")
+    if assignments.open_lead_counts(current_user).get(consultant.id):
+        return redirect(url_for("assignments.hand_over", user_id=consultant.id), 303)
     return redirect(url_for("team.index"), 303)
 
 
