@@ -38,13 +38,20 @@ class Rules:
         self.regions = dict(db.session.execute(select(Dealer.province, Region.code).join(Region).where(
             Region.oem_id == oem_id)).all())  # province → region code, from where the brand's dealers are
 
-    def dealer_for(self, city: str | None, province: str | None) -> Dealer | None:
-        """The dealer these rules send a lead from this city and province to, or None."""
+    def deciding_rule(self, city: str | None, province: str | None) -> tuple[RuleScope, str] | None:
+        """The (scope, match value) of the first rule that matches this city and province, or None."""
         for scope, value in ((RuleScope.CITY, city), (RuleScope.PROVINCE, province)):
             if value and (scope, value) in self.rules:
-                return self.rules[scope, value]
+                return scope, value
         region_code = self.regions.get(province) if province else None
-        return self.rules.get((RuleScope.REGION_FALLBACK, region_code)) if region_code else None
+        if region_code and (RuleScope.REGION_FALLBACK, region_code) in self.rules:
+            return RuleScope.REGION_FALLBACK, region_code
+        return None
+
+    def dealer_for(self, city: str | None, province: str | None) -> Dealer | None:
+        """The dealer these rules send a lead from this city and province to, or None."""
+        rule = self.deciding_rule(city, province)
+        return self.rules[rule] if rule else None
 
 
 def dealer_for(oem_id: int, city: str | None, province: str | None) -> Dealer | None:
