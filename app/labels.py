@@ -65,6 +65,7 @@ LABELS[str] = {
     "lead_assigned": _l("New lead for you"),
     "lead_to_assign": _l("Lead to assign"),
     "lead_taken_back": _l("Lead taken back"),
+    "lead_reassigned": _l("Lead handed to a colleague"),
     "first_contact_breach": _l("Not called in time"),
     "returned_to_desk": _l("Returned to the lead desk"),
     "returned_to_pool": _l("Returned to the dealer's pool"),

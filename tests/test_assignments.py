@@ -103,6 +103,8 @@ def test_reassign_from_the_lead_page(client, auth, manager, world):
     page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
     assert f"Assigned to {world.one.colleague.name}" in page
     assert audited("lead.assigned")[0].before == {"consultant_id": world.one.consultant.id}
+    told = db.session.scalars(select(Notification).where(Notification.kind == "lead_reassigned")).all()
+    assert [(n.user_id, n.body) for n in told] == [(world.one.consultant.id, world.one.colleague.name)]
 
 
 def test_the_lead_page_shows_no_assignment_to_other_roles(client, auth, world):

@@ -89,8 +89,9 @@ def assign_in_dealer(lead: Lead, by: User | None) -> User | None:
 
 
 def assign(lead: Lead, consultant: User, by: User | None) -> None:
-    """Make `consultant` the lead's consultant: history, notification and audit; the open follow-up follows."""
-    before = {"consultant_id": lead.consultant_id}
+    """Make `consultant` the lead's consultant: history, notifications (a consultant who had it is told it went
+    to a colleague) and audit; the open follow-up follows."""
+    before, former = {"consultant_id": lead.consultant_id}, lead.consultant_id
     now = utcnow()
     lead.consultant_id, lead.consultant, lead.assigned_at = consultant.id, consultant, now
     lead.returned_at = lead.return_reason = None
@@ -100,6 +101,8 @@ def assign(lead: Lead, consultant: User, by: User | None) -> None:
     if lead.open_follow_up is not None:
         lead.open_follow_up.consultant_id = consultant.id
     notices.tell(consultant.id, lead, "lead_assigned", key=now.isoformat())
+    if former is not None and former != consultant.id:
+        notices.tell(former, lead, "lead_reassigned", key=now.isoformat(), body=consultant.name)
     audit.record(by, "lead.assigned", lead, dealer_id=lead.dealer_id, before=before,
                  after={"consultant_id": consultant.id})
 
