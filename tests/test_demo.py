@@ -18,6 +18,7 @@ from app.models import (
     ConsentRecord, Customer, Dealer, FollowUpTask, IntentLevel, Lead, Oem, Origin, Region, Role, Source, Stage,
     TaskStatus, User,
 )
+from app.services import routing
 from app.services.phones import normalise_mobile
 from tests import factories
 
@@ -89,7 +90,11 @@ def test_leads_cover_every_stage_intent_level_and_source(demo):
     stages = Counter(lead.stage for lead in leads)
     assert 0.05 <= stages[Stage.DELIVERED] / len(leads) <= 0.08
     assert 0.10 <= stages[Stage.LOST] / len(leads) <= 0.15
-    for lead in leads:
+    waiting = [lead for lead in leads if lead.origin is Origin.OEM and lead.routed_at is None]
+    assert len(waiting) == 4 and all(lead.stage is Stage.NEW and lead.dealer_id is None for lead in waiting)
+    suggested = {lead.customer.city: routing.dealer_for(lead.oem_id, lead.customer.city, None) for lead in waiting}
+    assert suggested["广州"].code == "GZ01" and suggested["成都"] is None  # the brand has no dealer there yet
+    for lead in set(leads) - set(waiting):
         assert (lead.intent_level is IntentLevel.O) == (lead.stage is Stage.ORDERED)
         if lead.source in OEM_SOURCES:
             assert lead.origin is Origin.OEM and lead.routed_by_id in idcc_agents
@@ -114,7 +119,8 @@ def test_activities_are_an_ordered_history_within_each_lead(demo):
         history[lead_id].append(occurred_at)
     now = datetime.now(timezone.utc)
 
-    assert history.keys() == leads.keys()
+    unrouted = {lead.id for lead in leads.values() if lead.origin is Origin.OEM and lead.routed_at is None}
+    assert history.keys() == leads.keys() - unrouted  # the desk's waiting leads have no history yet
     for lead_id, times in history.items():
         lead = leads[lead_id]
         assert 1 <= len(times) <= 7  # up to six entries of work, and a return to the pool

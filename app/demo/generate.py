@@ -4,7 +4,7 @@ import random
 import time
 from collections import Counter
 from contextlib import nullcontext
-from datetime import datetime, time as clock, timezone
+from datetime import datetime, time as clock, timedelta, timezone
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from app.demo import DAY, Brand, DealerStaff, names
 from app.demo.leads import LeadStories
 from app.demo.names import mobile, person
 from app.extensions import db
-from app.models import Role
+from app.models import Customer, IntentLevel, Lead, Origin, Role, Source, utcnow
 from app.services.accounts import hash_password
 
 DOMAIN = "hengyuan-demo.cn"
@@ -26,6 +26,9 @@ BATCH = 10_000  # leads per transaction, with their customers and history: memor
 LEADS_PER_DEALER = 2_500
 MAX_DEALERS = 400  # the largest brand cited in the field
 PROGRESS_FROM = 5_000  # smaller demos finish before a progress bar would say anything
+DESK_PREFIXES = (172,)  # mobile numbers of the desk's waiting leads: no demo customer or user has this prefix
+DESK_CALLS = (("广州", Source.OEM_HOTLINE, 4), ("北京", Source.AUTOHOME, 12), ("杭州", Source.BRAND_WEBSITE, 27),
+              ("成都", Source.YICHE, 48))  # (city, source, minutes ago) of the leads waiting at the desk
 
 
 def dealer_count(leads: int) -> int:
@@ -56,14 +59,15 @@ def run(leads: int, seed: int = 2026, echo=click.echo) -> str:
     brand, users = _write_brand(rng, leads)
     db.session.commit()
     echo(f"Wrote the brand: {len(brand.dealers)} dealers and {users:,} users. Writing {leads:,} leads …")
-    stories = LeadStories(rng, brand, fixed_consultant_leads(leads))
+    waiting = min(len(DESK_CALLS), leads // 100)  # of the `leads`, these wait in the desk's inbox
+    stories = LeadStories(rng, brand, fixed_consultant_leads(leads - waiting))
     counts = Counter()
     bar = click.progressbar(length=leads, label="Leads") if leads > PROGRESS_FROM else nullcontext()
     gc.disable()  # millions of new rows and no reference cycles: the collector would only rescan them
     try:
         with bar as progress:
-            for start in range(0, leads, BATCH):
-                stop = min(leads, start + BATCH)
+            for start in range(0, leads - waiting, BATCH):
+                stop = min(leads - waiting, start + BATCH)
                 rows = stories.batch(start, stop)
                 _insert(rows)
                 db.session.commit()
@@ -74,6 +78,8 @@ def run(leads: int, seed: int = 2026, echo=click.echo) -> str:
         gc.enable()
     _restart_id_sequences()
     db.session.commit()
+    _desk_inbox(rng, waiting)
+    counts["leads"] += waiting
     db.engine.dispose()  # new connections start with the app's own SQLite settings, not the bulk load's
     return (f"Demo data: {len(brand.dealers):,} dealers, {users:,} users, {counts['customers']:,} customers, "
             f"{counts['leads']:,} leads, {counts['activities']:,} activities, "
@@ -173,6 +179,32 @@ def _regional_cadences(dealers: list[dict]) -> list[dict]:
     return rows
 
 
+def _routing_rules(dealers: list[dict], regions: list[str]) -> list[dict]:
+    """The brand's routing rules: each city to its first dealer, and each region's first dealer as its fallback."""
+    rules, cities, fallbacks = [], set(), set()
+    for dealer in dealers:
+        for scope, value, seen in (("city", dealer["city"], cities),
+                                   ("region_fallback", regions[dealer["region_id"] - 1], fallbacks)):
+            if value not in seen:
+                seen.add(value)
+                rules.append({"id": len(rules) + 1, "oem_id": 1, "scope": scope, "match_value": value,
+                              "dealer_id": dealer["id"]})
+    return rules
+
+
+def _desk_inbox(rng: random.Random, count: int) -> None:
+    """A few leads from the last hour's calls and web forms, waiting in the lead desk's inbox to be routed."""
+    now = utcnow()
+    for index, (city, source, minutes) in enumerate(DESK_CALLS[:count]):
+        name, _pinyin = person(rng)
+        customer = Customer(oem_id=1, name=name, phone_e164=mobile(DESK_PREFIXES, index), city=city)
+        db.session.add(Lead(oem_id=1, customer=customer, origin=Origin.OEM, source=source,
+                            provider=names.PROVIDERS.get(source), model_of_interest=rng.choice(list(names.MODELS)),
+                            intent_level=IntentLevel.H if index % 2 == 0 else IntentLevel.A,
+                            arrived_at=now - timedelta(minutes=minutes), created_by_id=1))
+    db.session.commit()
+
+
 def dealer_sites(count: int):
     """(city, code, name) per dealer: the base eight first, then every city in turn, a district name each."""
     cities = names.BASE_CITIES + names.MORE_CITIES
@@ -227,6 +259,7 @@ def _write_brand(rng: random.Random, leads: int) -> tuple[Brand, int]:
         "regions": [{"id": i + 1, "oem_id": 1, "code": code, "name": names.REGIONS[code]}
                     for i, code in enumerate(regions)],
         "dealers": dealers, "users": users,
+        "routing_rules": _routing_rules(dealers, regions),
     })
     brand = Brand(1, epoch, staff, idcc_ids, staff[0].consultant_ids[0])
     return brand, len(users)
