@@ -1,7 +1,7 @@
 """Importing lead files: every parsed row ends created, merged into an existing customer, or skipped with a
 reason that names the row; a re-import of the same file creates nothing new.
 
-For each row (`import_rows`):
+For each row (`import_batch`):
 1. Its import key (the provider's id, else phone + source + request time) already imported → skipped.
 2. The person (customer by phone, brand-wide) has an open lead → merged: no second lead; the arrival is noted
    in that lead's history so its consultant sees the repeat.
@@ -10,6 +10,10 @@ For each row (`import_rows`):
 New leads keep the file's source, provider and consent scope, and are routed at once: an importing manager's
 leads go to their dealer's rotation; the lead desk's go by the brand's rules (city, province), or wait in the
 desk's inbox when no rule matches.
+
+Rows go in batches of BATCH (`import_batch`, which does not commit): the command line's `import_rows` commits
+batch by batch, and a job of the import page (app.services.import_jobs) commits each batch together with the
+job's progress.
 """
 from dataclasses import dataclass, field
 
@@ -33,33 +37,50 @@ class ImportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     warnings: list[str] = field(default_factory=list)
 
+    def add(self, batch: "ImportReport") -> None:
+        """Count a batch's outcome into this report."""
+        self.created += batch.created
+        self.merged += batch.merged
+        self.skipped += batch.skipped
+
 
 def import_rows(user: User, parsed: ParsedFile, progress=None) -> ImportReport:
-    """Import a parsed file as `user` (a lead desk agent or a dealer's manager), in batches.
+    """Import a parsed file as `user` (a lead desk agent or a dealer's manager), committing batch by batch.
 
     :param progress: called with the number of rows done after each batch (for a progress bar).
     """
     report = ImportReport(skipped=[(row.line, row.reason) for row in parsed.skipped], warnings=list(parsed.warnings))
     rules = routing.Rules(user.oem_id)
     for start in range(0, len(parsed.rows), BATCH):
-        batch = parsed.rows[start:start + BATCH]
-        known = _Known(user.oem_id, batch)
-        for row in batch:
-            with db.session.no_autoflush:
-                outcome = _import_row(user, row, known)
-            if outcome == "created":
-                report.created += 1
-            elif outcome == "merged":
-                report.merged += 1
-            else:
-                report.skipped.append((row.line, outcome))
-        db.session.flush()  # the batch's rows in a few multi-row INSERTs; then route each new lead
-        for lead, row in known.new_leads:
-            _route(user, lead, row, rules)
+        report.add(import_batch(user, parsed.rows[start:start + BATCH], rules))
         db.session.commit()
         if progress:
             progress(min(start + BATCH, len(parsed.rows)))
     report.skipped.sort()
+    return report
+
+
+def import_batch(user: User, rows: list[LeadRow], rules: routing.Rules) -> ImportReport:
+    """Create, merge or skip each of a batch's rows and route the new leads, without committing: the caller
+    commits the batch together with its own record of progress, so a batch is saved whole or not at all.
+
+    :param rows: at most BATCH rows (their reads are one query each for the whole batch).
+    :param rules: the brand's routing rules, read once per import.
+    """
+    report = ImportReport()
+    known = _Known(user.oem_id, rows)
+    for row in rows:
+        with db.session.no_autoflush:
+            outcome = _import_row(user, row, known)
+        if outcome == "created":
+            report.created += 1
+        elif outcome == "merged":
+            report.merged += 1
+        else:
+            report.skipped.append((row.line, outcome))
+    db.session.flush()  # the batch's rows in a few multi-row INSERTs; then route each new lead
+    for lead, row in known.new_leads:
+        _route(user, lead, row, rules)
     return report
 
 

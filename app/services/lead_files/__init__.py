@@ -16,12 +16,22 @@ from app.services.lead_files.adf import parse_adf
 from app.services.lead_files.csv_file import parse_csv
 from app.services.lead_files.rows import FileTooLarge, LeadRow, ParsedFile, SkippedRow, UnreadableFile
 
-__all__ = ["MAX_BYTES", "FileTooLarge", "LeadRow", "ParsedFile", "SkippedRow", "UnreadableFile", "parse"]
+__all__ = ["MAX_BYTES", "FileTooLarge", "LeadRow", "ParsedFile", "SkippedRow", "UnreadableFile", "check_size",
+           "parse"]
 
 MAX_BYTES = 10 * 1024 * 1024
 # Spreadsheets uploaded as they are, instead of saved as CSV: xlsx (a zip) and the old xls (OLE2).
 _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _ADF_TAG = re.compile(rb"<adf[\s>]", re.IGNORECASE)
+
+
+def check_size(data: bytes, filename: str) -> None:
+    """Refuse a file over MAX_BYTES, before parsing it or storing an upload.
+
+    :raise FileTooLarge: with the file's name, its size and the limit.
+    """
+    if len(data) > MAX_BYTES:
+        raise FileTooLarge(f"{filename}: {len(data)} bytes, over the limit of {MAX_BYTES} bytes")
 
 
 def parse(data: bytes, filename: str, default_region: str = "CN") -> ParsedFile:
@@ -35,8 +45,7 @@ def parse(data: bytes, filename: str, default_region: str = "CN") -> ParsedFile:
     :raise FileTooLarge: when the file is over MAX_BYTES.
     :raise UnreadableFile: when it is empty, binary, a workbook, not text, or has no usable rows at all.
     """
-    if len(data) > MAX_BYTES:
-        raise FileTooLarge(f"{filename}: {len(data)} bytes, over the limit of {MAX_BYTES} bytes")
+    check_size(data, filename)
     head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not head:
         raise UnreadableFile(f"{filename}: the file is empty")
