@@ -196,9 +196,9 @@ def test_leads_being_worked_are_not_recycled(world, worked, change):
 def test_the_worker_sweeps_every_pass_and_recycles_every_quarter_hour(world, routed, worked):
     _, now = worked
     worker = Worker()
-    assert worker.run_once(at("2026-11-23 10:31")) == {"breached": 1, "returned": 0, "recycled": 0}
-    assert worker.run_once(at("2026-11-23 10:40")) == {"breached": 0, "returned": 0, "recycled": 0}
-    assert worker.run_once(now) == {"breached": 0, "returned": 1, "recycled": 1}
+    assert worker.run_once(at("2026-11-23 10:31")) == {"breached": 1, "returned": 0, "recycled": 0, "imports": 0}
+    assert worker.run_once(at("2026-11-23 10:40")) == {"breached": 0, "returned": 0, "recycled": 0, "imports": 0}
+    assert worker.run_once(now) == {"breached": 0, "returned": 1, "recycled": 1, "imports": 0}
 
 
 def test_the_worker_command_runs_one_pass(runner, world, routed):

@@ -16,6 +16,7 @@ from app.models import (
     ImportedRow, ImportState, Lead, LeadImport, LeadImportIssue, Origin, RoutingRule, RuleScope, utcnow,
 )
 from app.services import import_jobs, lead_files, lead_imports
+from app.worker import Worker
 from tests import factories
 
 # Chinese headers, as a portal exports them: 3 usable rows, row 3 has no valid mobile number, and a column
@@ -274,3 +275,13 @@ def test_runners_racing_for_one_job_import_each_row_once(app, agent, monkeypatch
     assert (job.state, job.done_rows, job.total_rows) == (ImportState.DONE, 21, 21)
     assert (job.created, job.merged, job.skipped) == (20, 0, 1)
     assert count(Lead) == 20 and count(ImportedRow) == 20 and count(LeadImportIssue) == 1
+
+
+def test_the_worker_carries_on_an_import_whose_thread_died(client, agent):
+    job = import_jobs.upload(agent, "seven.csv", many_rows(7))  # stored, but no thread ever ran it
+    assert Worker().run_once(utcnow())["imports"] == 0  # just uploaded: its web thread may still start
+    assert Worker().run_once(utcnow() + import_jobs.STALE * 2)["imports"] == 1
+    db.session.expire_all()
+    job = db.session.get(LeadImport, job.id)
+    assert (job.state, job.created, job.done_rows) == (ImportState.DONE, 7, 7)
+    assert outcome(follow(client, f"/imports/{job.id}")) == (7, 0, 0)

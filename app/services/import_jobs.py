@@ -20,11 +20,11 @@ Running a job (`run`):
 Where it runs: the upload's web request starts `run` in a daemon thread with its own app context (`start`), so
 the page answers at once and then polls the job's row. A thread dies with its process (a deploy, a crash): the
 job's heartbeat goes stale and the page offers to resume it (`resume` claims the job in the request, so the page
-shows it running at once, and carries it on in a thread). `run` needs nothing but the job's id, so a worker
-process can pick up queued and interrupted jobs with it as well.
+shows it running at once, and carries it on in a thread), and the worker process (app.worker) carries on every
+such job by itself (`interrupted_ids`, then `run`).
 """
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -173,6 +173,13 @@ def is_interrupted(job: LeadImport) -> bool:
     if job.state not in (ImportState.QUEUED, ImportState.RUNNING):
         return False
     return (job.heartbeat_at or job.created_at) < utcnow() - STALE
+
+
+def interrupted_ids(now: datetime) -> list[int]:
+    """Jobs nobody has advanced for STALE, oldest first: for the worker to carry on with `run`."""
+    return list(db.session.scalars(select(LeadImport.id).where(
+        LeadImport.state.in_((ImportState.QUEUED, ImportState.RUNNING)),
+        func.coalesce(LeadImport.heartbeat_at, LeadImport.created_at) < now - STALE).order_by(LeadImport.id)))
 
 
 def get_import(user: User, import_id: int) -> LeadImport | None:
