@@ -31,13 +31,16 @@ class SweepResult:
     returned: int
 
 
-def start(lead: Lead, now: datetime) -> None:
-    """Run the clock from `now` for a lead nobody has contacted yet; a contacted lead keeps no clock."""
+def start(lead: Lead, now: datetime, policy: cadence.Policy | None = None) -> None:
+    """Run the clock from `now` for a lead nobody has contacted yet; a contacted lead keeps no clock.
+
+    :param policy: the dealer's policy, when the caller has it already.
+    """
     lead.sla_breached_at = None
     if lead.first_contact_at is not None or lead.dealer is None:
         lead.first_contact_due_at = lead.return_due_at = None
         return
-    policy = cadence.policy_for(lead.dealer)
+    policy = policy or cadence.policy_for(lead.dealer)
     lead.first_contact_due_at = cadence.add_working_minutes(policy, now, policy.first_contact_minutes)
     lead.return_due_at = now + timedelta(hours=policy.return_after_hours)
 

@@ -79,8 +79,10 @@ def import_batch(user: User, rows: list[LeadRow], rules: routing.Rules) -> Impor
         else:
             report.skipped.append((row.line, outcome))
     db.session.flush()  # the batch's rows in a few multi-row INSERTs; then route each new lead
-    for lead, row in known.new_leads:
-        _route(user, lead, row, rules)
+    turns = routing.Turns()  # each dealer locked and read once for the batch
+    with db.session.no_autoflush:  # the routing's rows go in with the commit, in multi-row INSERTs too
+        for lead, row in known.new_leads:
+            _route(user, lead, row, rules, turns)
     return report
 
 
@@ -142,14 +144,15 @@ def _import_row(user: User, row: LeadRow, known: _Known) -> str:
     return "merged" if existing else "created"
 
 
-def _route(user: User, lead: Lead, row: LeadRow, rules: routing.Rules) -> None:
+def _route(user: User, lead: Lead, row: LeadRow, rules: routing.Rules, turns: routing.Turns) -> None:
     """A manager's import goes to their dealer's rotation; the desk's by the brand's rules (or waits)."""
     if lead.dealer_id is not None:
-        routing.assign_in_dealer(lead, user)
+        lead.dealer = user.dealer
+        routing.assign_in_dealer(lead, user, turns)
         return
     dealer = rules.dealer_for(row.city, row.province)
     if dealer is not None:
-        routing.route(user, lead, dealer)
+        routing.route(user, lead, dealer, turns)
 
 
 def _remember(user: User, key: str, lead: Lead) -> None:
