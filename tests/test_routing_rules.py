@@ -67,7 +67,7 @@ def test_the_admin_adds_rules_by_city_province_and_region_and_leads_follow_them(
     response = add(client, auth, "region_fallback", region, two)
     assert response.status_code == 303 and response.headers["Location"] == "/routing-rules"
     page = client.get("/routing-rules").get_data(as_text=True)
-    assert f"Leads from the region {region} now go to {two.name}." in page
+    assert f"Leads from the region {one.region.name} now go to {two.name}." in page  # its name, not its code
     assert goes_to(world, "Foshan", "Guangdong") == two
 
     assert add(client, auth, "province", "Guangdong", one).status_code == 303

@@ -131,13 +131,14 @@ def explain(oem_id: int, city: str | None, province: str | None) -> Explanation:
     return Explanation(scope, value, rules_now.rules[deciding], region)
 
 
-def what_it_matches(scope: RuleScope, match_value: str):
-    """How a message names what a rule matches: "the city 广州" (translated when shown)."""
-    if scope is RuleScope.CITY:
-        return _l("the city %(value)s", value=match_value)
-    if scope is RuleScope.PROVINCE:
-        return _l("the province %(value)s", value=match_value)
-    return _l("the region %(value)s", value=match_value)
+def what_it_matches(rule: RoutingRule):
+    """How a message names what a rule matches: "the city 广州", "the region South China" (translated when shown)."""
+    if rule.scope is RuleScope.CITY:
+        return _l("the city %(value)s", value=rule.match_value)
+    if rule.scope is RuleScope.PROVINCE:
+        return _l("the province %(value)s", value=rule.match_value)
+    region = rule.dealer.region  # a fallback's dealer is one of its region's
+    return _l("the region %(value)s", value=region.name if region.code == rule.match_value else rule.match_value)
 
 
 def _add(admin: User, scope: RuleScope, match_value: str, dealer_id: int) -> RoutingRule:
@@ -147,7 +148,7 @@ def _add(admin: User, scope: RuleScope, match_value: str, dealer_id: int) -> Rou
     if existing is not None:
         raise RuleError("match_value", _l(
             "There is a rule for %(match)s already: it sends leads to %(dealer)s. Change its dealer instead.",
-            match=what_it_matches(scope, match_value), dealer=existing.dealer.name))
+            match=what_it_matches(existing), dealer=existing.dealer.name))
     dealer = _dealer_for_rule(admin, scope, match_value, dealer_id)
     rule = RoutingRule(oem_id=admin.oem_id, scope=scope, match_value=match_value, dealer_id=dealer.id, dealer=dealer)
     db.session.add(rule)

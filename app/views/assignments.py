@@ -4,8 +4,9 @@ consultant's leads, shifts and weights, and the dealer's lead-handling settings 
 import json
 from dataclasses import asdict
 
+from babel.lists import format_list
 from flask import Blueprint, flash, g, make_response, redirect, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -148,8 +149,9 @@ def _assigned(moved: int, consultant) -> str:
 
 
 def _handed_over(received) -> str:
-    """"23 leads: 8 to 王芳, 8 to 李强, 7 to 张伟"."""
-    shares = ", ".join(_("%(count)d to %(name)s", count=count, name=receiver.name) for receiver, count in received)
+    """"23 leads: 8 to 王芳, 8 to 李强 and 7 to 张伟" (the list in the reader's language: 、 and 和 in Chinese)."""
+    shares = format_list([_("%(count)d to %(name)s", count=count, name=receiver.name) for receiver, count in received],
+                         locale=get_locale())
     return ngettext("%(num)d lead: %(shares)s.", "%(num)d leads: %(shares)s.", sum(c for _r, c in received),
                     shares=shares)
 

@@ -57,7 +57,7 @@ def delete(rule_id: int):
     """Delete a rule; its leads go by the next rule that matches."""
     rule = _rule(rule_id)
     message = _("The rule for %(match)s is deleted: its leads go by the next rule that matches.",
-                match=routing_rules.what_it_matches(rule.scope, rule.match_value))
+                match=routing_rules.what_it_matches(rule))
     routing_rules.delete(current_user, rule)
     return _saved(message)
 
@@ -90,7 +90,7 @@ def _rule(rule_id: int):
 def _now_going(rule) -> str:
     """The message after a rule is added or its dealer changed."""
     return _("Leads from %(match)s now go to %(dealer)s.",
-             match=routing_rules.what_it_matches(rule.scope, rule.match_value), dealer=rule.dealer.name)
+             match=routing_rules.what_it_matches(rule), dealer=rule.dealer.name)
 
 
 def _page(status: int = 200, fragment: str = EDITOR, **context):
