@@ -45,6 +45,9 @@ def test_one_tap_stage_change_is_an_activity(client, auth, lead):
     assert fresh(lead).stage is Stage.INVITED
     change = db.session.scalar(db.select(Activity).where(Activity.kind == ActivityKind.STAGE_CHANGE))
     assert change.summary == "contacted → invited"
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "lead.stage_changed"))
+    assert (entry.actor_id, entry.object_id, entry.before, entry.after) == (
+        lead.consultant_id, lead.id, {"stage": "contacted"}, {"stage": "invited"})
     assert "Contacted → Invited" in client.get(f"/leads/{lead.id}").get_data(as_text=True)
 
 

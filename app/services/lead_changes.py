@@ -1,7 +1,8 @@
 """Changing a lead's stage or intent level, and asking the manager to close it as lost or invalid or to cancel
 its next follow-up (consultants give leads up to escape follow-up work, so each needs a reason and a yes).
 
-Every change is also an activity, so the lead's history tells what happened and who did it.
+Every change is also an activity, so the lead's history tells what happened and who did it; a stage change is
+an audit entry too.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from app.models import (
     Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, IntentLevel, Lead,
     Stage, User, utcnow,
 )
-from app.services import follow_ups, notices
+from app.services import audit, follow_ups, notices
 
 FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.INVITED, Stage.VISITED, Stage.TEST_DRIVE, Stage.NEGOTIATING,
           Stage.ORDERED, Stage.DELIVERED)
@@ -41,6 +42,8 @@ def change_stage(user: User, lead: Lead, stage: Stage, *, commit: bool = True) -
     if stage is lead.stage:
         return
     _record(user, lead, ActivityKind.STAGE_CHANGE, f"{lead.stage.value} → {stage.value}")
+    audit.record(user, "lead.stage_changed", lead, dealer_id=lead.dealer_id, before={"stage": lead.stage.value},
+                 after={"stage": stage.value})
     lead.stage = stage
     if stage is Stage.ORDERED and lead.intent_level is not IntentLevel.O:
         change_intent(user, lead, IntentLevel.O, commit=False)
