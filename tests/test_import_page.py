@@ -5,6 +5,7 @@ import re
 import threading
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
@@ -17,7 +18,7 @@ from app.models import (
 )
 from app.services import import_jobs, lead_files, lead_imports
 from app.worker import Worker
-from tests import factories
+from tests import concurrency, factories
 
 # Chinese headers, as a portal exports them: 3 usable rows, row 3 has no valid mobile number, and a column
 # the importer does not know (noted in the report).
@@ -254,22 +255,8 @@ def test_runners_racing_for_one_job_import_each_row_once(app, agent, monkeypatch
 
         monkeypatch.setattr(lead_files, "parse", parse_together)
     job_id = import_jobs.upload(agent, "race.csv", many_rows(20) + b"Bad,12345,Beijing\n").id
-    start, errors = threading.Barrier(2), []
 
-    def runner():
-        with app.app_context():
-            start.wait()
-            try:
-                import_jobs.run(job_id)
-            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-                errors.append(error)
-
-    threads = [threading.Thread(target=runner) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    assert not concurrency.at_once(app, partial(import_jobs.run, job_id), partial(import_jobs.run, job_id))
     db.session.expire_all()
     job = db.session.get(LeadImport, job_id)
     assert (job.state, job.done_rows, job.total_rows) == (ImportState.DONE, 21, 21)

@@ -1,17 +1,18 @@
 """Routing: the brand's rules pick the dealer, the dealer's rotation picks the consultant, fairly and safely
 under concurrency."""
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, AssignmentMode, AuditEntry, Lead, Notification, Origin, Role, RoutingRule, RuleScope,
+    Activity, ActivityKind, AssignmentMode, AuditEntry, Dealer, Lead, Notification, Origin, Role, RoutingRule,
+    RuleScope, User,
 )
 from app.services import routing
-from tests import factories
+from tests import concurrency, factories
 
 
 @pytest.fixture
@@ -123,28 +124,14 @@ def test_parallel_routing_gives_each_lead_one_consultant_and_keeps_the_turns_eve
     consultants(world, 1)
     ids = [lead.id for lead in oem_leads(world, 60)]
     agent_id, dealer_id = world.idcc_agent.id, world.one.dealer.id
-    failures = []
 
     def worker(chunk):
-        with app.app_context():
-            try:
-                from app.models import Dealer, User
+        agent, dealer = db.session.get(User, agent_id), db.session.get(Dealer, dealer_id)
+        for lead_id in chunk:
+            routing.route(agent, db.session.get(Lead, lead_id), dealer)
+            db.session.commit()
 
-                agent, dealer = db.session.get(User, agent_id), db.session.get(Dealer, dealer_id)
-                for lead_id in chunk:
-                    routing.route(agent, db.session.get(Lead, lead_id), dealer)
-                    db.session.commit()
-            except Exception as error:  # reported below: a worker must not fail silently
-                failures.append(repr(error))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(ids[n::4],)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures
+    assert not concurrency.at_once(app, *(partial(worker, ids[n::4]) for n in range(4)))
     db.session.expire_all()
     counts = received(world)
     assert sum(counts.values()) == 60 and None not in counts

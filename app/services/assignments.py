@@ -41,19 +41,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import CLOSED_STAGES, AssignmentMode, Cadence, Dealer, Lead, Role, User
-from app.services import audit, routing, visibility
+from app.services import FieldError, audit, routing, visibility
 
 WEIGHTS = range(1, 6)
 # The bounds of each limit, as the database's check constraint on cadences has them.
 LIMITS = {"first_contact_minutes": (1, 1440), "return_after_hours": (1, 720), "recycle_days": (1, 365)}
 
 
-class AssignmentError(ValueError):
+class AssignmentError(FieldError):
     """A request the rules refuse; the message is for the manager, `field` names the input it is about."""
-
-    def __init__(self, message, field: str = "form"):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -121,7 +117,7 @@ def assign_many(manager: User, lead_ids, consultant: User) -> int:
     _check_receiver(manager, consultant)
     closed = sum(not lead.is_open for lead in leads)
     if closed:
-        raise AssignmentError(lazy_ngettext(
+        raise AssignmentError("form", lazy_ngettext(
             "%(num)d of the chosen leads is closed: nothing was assigned.",
             "%(num)d of the chosen leads are closed: nothing was assigned.", closed))
     moving = [lead for lead in leads if lead.consultant_id != consultant.id]
@@ -143,15 +139,15 @@ def plan_hand_over(manager: User, leaver: User, to: User | None = None) -> list[
         .order_by(Lead.next_follow_up_at.asc().nulls_last(), Lead.arrived_at, Lead.id)
         .options(joinedload(Lead.customer), joinedload(Lead.dealer), selectinload(Lead.open_follow_up))))
     if not leads:
-        raise AssignmentError(_l("%(name)s has no open leads to hand over.", name=leaver.name))
+        raise AssignmentError("form", _l("%(name)s has no open leads to hand over.", name=leaver.name))
     if to is not None:
         if to.id == leaver.id:
-            raise AssignmentError(_l("Choose someone other than %(name)s.", name=leaver.name), "to_id")
+            raise AssignmentError("to_id", _l("Choose someone other than %(name)s.", name=leaver.name))
         _check_receiver(manager, to, "to_id")
         return [(to, leads)]
     colleagues = [c for c in assignable_consultants(manager) if c.id != leaver.id]
     if not colleagues:
-        raise AssignmentError(_l("Nobody else is active at the dealer to take the leads."), "to_id")
+        raise AssignmentError("to_id", _l("Nobody else is active at the dealer to take the leads."))
     colleagues = [c for c in colleagues if c.on_shift] or colleagues
     load = open_lead_counts(manager)
     colleagues.sort(key=lambda c: (load.get(c.id, 0), c.id))
@@ -182,7 +178,7 @@ def set_on_shift(manager: User, consultant: User, on_shift: bool) -> None:
     """
     _check_consultant(manager, consultant)
     if on_shift and not consultant.active:
-        raise AssignmentError(_l("Reactivate %(name)s first.", name=consultant.name))
+        raise AssignmentError("form", _l("Reactivate %(name)s first.", name=consultant.name))
     if consultant.on_shift == on_shift:
         return
     routing.set_on_shift(consultant, on_shift)
@@ -198,7 +194,7 @@ def set_weight(manager: User, consultant: User, weight: int) -> None:
     """
     _check_consultant(manager, consultant)
     if weight not in WEIGHTS:
-        raise AssignmentError(_l("Choose a weight from 1 to 5."), "routing_weight")
+        raise AssignmentError("routing_weight", _l("Choose a weight from 1 to 5."))
     old = consultant.routing_weight
     if old == weight:
         return
@@ -224,10 +220,10 @@ def save_lead_handling(manager: User, wanted: LeadHandling) -> LeadHandling:
     """
     for name, (low, high) in LIMITS.items():
         if not low <= getattr(wanted, name) <= high:
-            raise AssignmentError(_l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high), name)
+            raise AssignmentError(name, _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high))
     if wanted.return_after_hours * 60 <= wanted.first_contact_minutes:
-        raise AssignmentError(_l("Leads would return before the first call is due: allow more hours than the "
-                                 "first-contact limit."), "return_after_hours")
+        raise AssignmentError("return_after_hours", _l(
+            "Leads would return before the first call is due: allow more hours than the first-contact limit."))
     dealer = manager.dealer
     current = lead_handling(dealer)
     changed = {f.name for f in fields(LeadHandling) if getattr(current, f.name) != getattr(wanted, f.name)}
@@ -253,10 +249,10 @@ def _stored(value):
 
 def _check_consultant(manager: User, consultant: User) -> None:
     if consultant.role is not Role.CONSULTANT or consultant.dealer_id != manager.dealer_id:
-        raise AssignmentError(_l("%(name)s is not a consultant of your dealer.", name=consultant.name))
+        raise AssignmentError("form", _l("%(name)s is not a consultant of your dealer.", name=consultant.name))
 
 
 def _check_receiver(manager: User, consultant: User, field: str = "consultant_id") -> None:
     _check_consultant(manager, consultant)
     if not consultant.active:
-        raise AssignmentError(_l("%(name)s is deactivated and cannot receive leads.", name=consultant.name), field)
+        raise AssignmentError(field, _l("%(name)s is deactivated and cannot receive leads.", name=consultant.name))

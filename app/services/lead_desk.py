@@ -19,19 +19,15 @@ from app.models import (
     CLOSED_STAGES, ApprovalRequest, ApprovalStatus, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, Lead,
     Origin, Region, Stage, User, utcnow,
 )
-from app.services import lead_changes, routing, visibility
+from app.services import FieldError, lead_changes, routing, visibility
 
 DESK_SOURCES = ("oem_hotline", "brand_website", "autohome", "dongchedi", "yiche")
 DESK_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's lead desk works on Beijing time
 CLOSED_LATELY = timedelta(days=30)
 
 
-class DeskError(ValueError):
+class DeskError(FieldError):
     """A capture or a routing that cannot be done; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

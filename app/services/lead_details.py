@@ -5,18 +5,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Customer, Lead, User
-from app.services import audit
+from app.services import FieldError, audit
 from app.services.phones import display, normalise_mobile
 
 CUSTOMER_FIELDS = ("name", "phone_e164", "wechat_id", "email", "city")
 
 
-class DetailsError(ValueError):
+class DetailsError(FieldError):
     """A detail that cannot be saved; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
 
 
 def as_form(lead: Lead) -> dict:

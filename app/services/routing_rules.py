@@ -19,15 +19,11 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Dealer, Region, Role, RoutingRule, RuleScope, User
-from app.services import audit, routing, visibility
+from app.services import FieldError, audit, routing, visibility
 
 
-class RuleError(ValueError):
+class RuleError(FieldError):
     """A rule that cannot be saved; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

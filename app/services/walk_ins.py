@@ -24,7 +24,7 @@ from app.models import (
     CLOSED_STAGES, Activity, ActivityKind, Channel, ConsentMethod, ConsentRecord, Customer, Lead, Origin, Role,
     ShowroomVisit, Stage, User, utcnow,
 )
-from app.services import cadence, follow_ups, lead_changes, visibility
+from app.services import FieldError, cadence, follow_ups, lead_changes, visibility
 from app.services.phones import InvalidPhone, normalise_mobile
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -35,12 +35,8 @@ CONSENT_FIELDS = {"consent_call": Channel.CALL, "consent_sms": Channel.SMS, "con
 FOLLOW_UP_PURPOSE = "after_visit"
 
 
-class WalkInError(ValueError):
+class WalkInError(FieldError):
     """A registration that cannot be saved as asked; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
