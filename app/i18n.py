@@ -1,5 +1,5 @@
 """Languages (English and Simplified Chinese) and the time zone used to show times."""
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from app.extensions import babel
@@ -10,8 +10,11 @@ LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
 _ACCEPT = {"en": "en", "zh": "zh_Hans", "zh-Hans": "zh_Hans", "zh-CN": "zh_Hans", "zh-SG": "zh_Hans"}
 
 
-def select_locale() -> str:
-    """The user's own setting, else the one chosen before signing in, else the browser's Accept-Language."""
+def select_locale() -> str | None:
+    """The user's own setting, else the one chosen before signing in, else the browser's Accept-Language;
+    outside a request (the command line, a background job) None, which means the app's default."""
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     if session.get("locale") in LOCALES:

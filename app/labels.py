@@ -62,6 +62,7 @@ LABELS[str] = {
     "no_show": _l("Customer did not come"),
     "reschedule_no_show": _l("Reschedule the missed appointment"),
     "after_visit": _l("Follow up after the showroom visit"),
+    "arrived_again": _l("Arrived again via"),
     "lead_assigned": _l("New lead for you"),
     "lead_to_assign": _l("Lead to assign"),
     "lead_taken_back": _l("Lead taken back"),

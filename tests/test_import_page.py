@@ -41,12 +41,13 @@ def count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
-def upload(client, content: bytes, name: str = "leads.csv"):
+def upload(client, content: bytes, name: str = "leads.csv", headers: dict | None = None):
     """Post the file as the form does; the body is encoded in memory (the test client would spool a large one
     to a temporary file it never closes)."""
-    token = factories.csrf_token_from(client.get("/imports").get_data(as_text=True))
+    token = factories.csrf_token_from(client.get("/imports", headers=headers).get_data(as_text=True))
     boundary, body = encode_multipart({"csrf_token": token, "file": FileStorage(io.BytesIO(content), name)})
-    return client.post("/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post("/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                       headers=headers)
 
 
 def follow(client, location: str, timeout: float = 30) -> str:
@@ -68,8 +69,9 @@ def outcome(report: str) -> tuple[int, int, int]:
                  for name in ("created", "merged", "skipped"))
 
 
-def import_file(client, content: bytes, name: str = "leads.csv") -> tuple[LeadImport, str]:
-    response = upload(client, content, name)
+def import_file(client, content: bytes, name: str = "leads.csv", headers: dict | None = None
+                ) -> tuple[LeadImport, str]:
+    response = upload(client, content, name, headers)
     assert response.status_code == 303, response.get_data(as_text=True)
     location = response.headers["Location"]
     assert re.fullmatch(r"/imports/\d+", location)
@@ -195,7 +197,7 @@ def test_the_report_csv_has_every_skipped_row_and_the_page_the_first_ones(client
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == f'attachment; filename="import-{job.id}-report.csv"'
     lines = response.get_data(as_text=True).removeprefix("\ufeff").splitlines()
-    assert lines[0] == "line,reason"
+    assert lines[0] == "Line,Reason"
     assert [line.split(",")[0] for line in lines[1:]] == ["2", "3", "4"]
     assert all("is not a valid mobile number" in line for line in lines[1:])
 
@@ -272,3 +274,43 @@ def test_the_worker_carries_on_an_import_whose_thread_died(client, agent):
     job = db.session.get(LeadImport, job.id)
     assert (job.state, job.created, job.done_rows) == (ImportState.DONE, 7, 7)
     assert outcome(follow(client, f"/imports/{job.id}")) == (7, 0, 0)
+
+
+# What LEADS_CSV's report says, in each language: row 3's reason, the file's note, and a re-import's reason.
+REPORT_TEXT = {
+    "zh-CN": ("第3行：“12345”不是有效的手机号", "已忽略的列：'坐席'", "第2行：已导入过"),
+    "en": ("row 3: phone '12345' is not a valid mobile number", "columns ignored: '坐席'", "row 2: already imported"),
+}
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_report_is_written_in_the_language_of_the_upload(client, auth, world, language):
+    """The import runs in a thread, without the request: it must still write in the uploader's language."""
+    manager = world.one.manager
+    auth.sign_in(manager)
+    reason, note, again = REPORT_TEXT[language]
+    job, report = import_file(client, LEADS_CSV, headers={"Accept-Language": language})
+
+    assert outcome(report) == (3, 0, 1)
+    assert job.warnings == [note] and note.replace("'", "&#39;") in report
+    assert reason.replace("'", "&#39;") in report
+    assert db.session.scalars(select(LeadImportIssue.reason)).all() == [reason]
+    again_job, again_report = import_file(client, LEADS_CSV, headers={"Accept-Language": language})
+    assert again in again_report and again_job.skipped == 4
+
+
+def test_a_job_run_without_a_request_uses_the_importers_saved_language(client, auth, world):
+    """The worker carries on a job in the language the importer chose in their profile."""
+    manager = world.one.manager
+    manager.locale = "zh_Hans"
+    db.session.commit()
+    good = import_jobs.upload(manager, "leads.csv", LEADS_CSV)
+    bad = import_jobs.upload(manager, "leads.xlsx", b"PK\x03\x04 a workbook, not a CSV")
+    assert Worker().run_once(utcnow() + import_jobs.STALE * 2)["imports"] == 2
+
+    db.session.expire_all()
+    assert db.session.get(LeadImport, good.id).warnings == ["已忽略的列：'坐席'"]
+    assert db.session.scalars(select(LeadImportIssue.reason)).all() == ["第3行：“12345”不是有效的手机号"]
+    assert db.session.get(LeadImport, bad.id).error == "leads.xlsx：这是电子表格工作簿，请先另存为CSV（UTF-8）文件"
+    auth.sign_in(manager)
+    assert "第3行：“12345”不是有效的手机号" in follow(client, f"/imports/{good.id}")

@@ -59,7 +59,7 @@ def test_a_person_arriving_again_is_merged_into_their_open_lead(runner, world):
     assert "1 merged" in result.output
     assert db.session.scalar(select(func.count()).select_from(Lead).where(Lead.customer_id == person.id)) == 1
     note = db.session.scalar(select(Activity).where(Activity.lead_id == open_lead.id))
-    assert note.summary.startswith("again via")
+    assert note.summary.startswith("arrived_again: ")
 
 
 def test_a_known_person_without_an_open_lead_gets_a_new_lead_on_the_same_customer(runner, world):

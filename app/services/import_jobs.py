@@ -22,15 +22,22 @@ the page answers at once and then polls the job's row. A thread dies with its pr
 job's heartbeat goes stale and the page offers to resume it (`resume` claims the job in the request, so the page
 shows it running at once, and carries it on in a thread), and the worker process (app.worker) carries on every
 such job by itself (`interrupted_ids`, then `run`).
+
+Its language: the report is stored as text (warnings, error, the skipped rows' reasons), so a job runs in the
+language of the person who imported, who reads it. `start` and `resume` pass on the language of their request,
+which the thread cannot look up itself; a run without one (the worker) takes the user's saved language, else the
+app's default.
 """
 import threading
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
-from app.extensions import db
+from app.extensions import babel, db
+from app.i18n import LOCALES
 from app.models import ImportState, LeadImport, LeadImportIssue, Role, User, utcnow
 from app.services import lead_files, lead_imports, routing
 
@@ -66,13 +73,14 @@ def upload(user: User, filename: str, content: bytes) -> LeadImport:
 
 
 def start(import_id: int) -> None:
-    """Run the import in a background thread of this process, with an app context and session of its own."""
+    """Run the import in a background thread of this process, with an app context and session of its own, in
+    this request's language."""
     _in_thread(run, import_id)
 
 
 def resume(job: LeadImport) -> bool:
     """Claim an interrupted job here, so the page it returns to shows it running, and carry it on in the
-    background; False when it is not interrupted (it runs, or has ended)."""
+    background, in this request's language; False when it is not interrupted (it runs, or has ended)."""
     if not _claim(job.id):
         return False
     _in_thread(_carry_on, job.id)
@@ -81,11 +89,12 @@ def resume(job: LeadImport) -> bool:
 
 def _in_thread(work, import_id: int) -> None:
     app = current_app._get_current_object()
+    locale = str(get_locale())
 
     def target() -> None:
         with app.app_context():
             try:
-                work(import_id)
+                work(import_id, locale)
             except Exception:  # the job stays running; its heartbeat goes stale and it can be resumed
                 db.session.rollback()
                 app.logger.exception("lead import %s stopped", import_id)
@@ -93,17 +102,28 @@ def _in_thread(work, import_id: int) -> None:
     threading.Thread(target=target, name=f"lead-import-{import_id}", daemon=True).start()
 
 
-def run(import_id: int) -> None:
+def run(import_id: int, locale: str | None = None) -> None:
     """Run a queued or interrupted import to its end, as the module describes; return at once when another
-    runner has it or it has ended."""
+    runner has it or it has ended.
+
+    :param locale: the language of its messages; None for the importer's own (see `_carry_on`).
+    """
     if _claim(import_id):
-        _carry_on(import_id)
+        _carry_on(import_id, locale)
 
 
-def _carry_on(import_id: int) -> None:
-    """Import a job this runner has claimed, from where it stands."""
+def _carry_on(import_id: int, locale: str | None = None) -> None:
+    """Import a job this runner has claimed, from where it stands, in `locale`, else in the language the
+    importer chose in their profile, else in the app's default."""
     job = db.session.get(LeadImport, import_id)
-    user = job.user
+    saved = job.user.locale if job.user.locale in LOCALES else str(babel.default_locale)
+    with force_locale(locale or saved):
+        _import(job)
+
+
+def _import(job: LeadImport) -> None:
+    """Parse the job's file and import its rows from done_rows on, batch by batch (steps 2 to 5)."""
+    import_id, user = job.id, job.user
     try:
         parsed = lead_files.parse(job.content, job.filename, user.dealer.phone_region if user.dealer else "CN")
     except (lead_files.FileTooLarge, lead_files.UnreadableFile) as error:

@@ -17,6 +17,7 @@ job's progress.
 """
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -112,13 +113,13 @@ def _key(row: LeadRow) -> str:
 def _import_row(user: User, row: LeadRow, known: _Known) -> str:
     key = _key(row)
     if key in known.keys:
-        return f"row {row.line}: already imported"
+        return _("%(label)s: already imported", label=_("row %(number)d", number=row.line))
     known.keys.add(key)
     customer = known.customers.get(row.phone_e164)
     open_lead = known.open_leads.get(row.phone_e164)
     if open_lead is not None:
         db.session.add(Activity(lead=open_lead, user_id=user.id, kind=ActivityKind.NOTE,
-                                summary=f"again via {row.provider or row.source}", note=row.comments))
+                                summary=f"arrived_again: {row.provider or row.source}", note=row.comments))
         _remember(user, key, open_lead)
         return "merged"
     existing = customer is not None

@@ -65,7 +65,7 @@ def report(import_id: int):
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads a CSV as UTF-8 only with a byte order mark
     writer = csv.writer(out)
-    writer.writerow(("line", "reason"))
+    writer.writerow((_("Line"), _("Reason")))
     writer.writerows((issue.line, issue.reason) for issue in import_jobs.issues(job))
     response = make_response(out.getvalue())
     response.mimetype = "text/csv"

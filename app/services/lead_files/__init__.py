@@ -9,8 +9,11 @@ input ends in exactly one of `rows` and `skipped`, so nothing is lost silently:
   the name empty, and a consultant still needs a handle for the lead);
 - a field that cannot be read (a date, an intent level, an email) is left empty and noted in `warnings`,
   with the file-level notes (encoding, repairs made to broken XML, columns ignored).
+All of these messages are made with gettext, in the language in force when the file is parsed.
 """
 import re
+
+from flask_babel import gettext as _
 
 from app.services.lead_files.adf import parse_adf
 from app.services.lead_files.csv_file import parse_csv
@@ -31,7 +34,8 @@ def check_size(data: bytes, filename: str) -> None:
     :raise FileTooLarge: with the file's name, its size and the limit.
     """
     if len(data) > MAX_BYTES:
-        raise FileTooLarge(f"{filename}: {len(data)} bytes, over the limit of {MAX_BYTES} bytes")
+        raise FileTooLarge(_("%(name)s: %(size)d bytes, over the limit of %(limit)d bytes", name=filename,
+                              size=len(data), limit=MAX_BYTES))
 
 
 def parse(data: bytes, filename: str, default_region: str = "CN") -> ParsedFile:
@@ -48,15 +52,16 @@ def parse(data: bytes, filename: str, default_region: str = "CN") -> ParsedFile:
     check_size(data, filename)
     head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not head:
-        raise UnreadableFile(f"{filename}: the file is empty")
+        raise UnreadableFile(_("%(name)s: the file is empty", name=filename))
     if head.startswith(_WORKBOOK_SIGNATURES):
-        raise UnreadableFile(f"{filename}: this is a spreadsheet workbook: save it as CSV (UTF-8) first")
+        raise UnreadableFile(_("%(name)s: this is a spreadsheet workbook: save it as CSV (UTF-8) first",
+                                name=filename))
     # A NUL byte in a file without a UTF-16 byte order mark means binary content, not text.
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableFile(f"{filename}: the file is binary, not CSV or XML")
+        raise UnreadableFile(_("%(name)s: the file is binary, not CSV or XML", name=filename))
     try:
         if head.startswith(b"<") or _ADF_TAG.search(data):
             return parse_adf(data, default_region)
         return parse_csv(data, default_region)
     except UnreadableFile as error:
-        raise UnreadableFile(f"{filename}: {error}") from None
+        raise UnreadableFile(_("%(name)s: %(problem)s", name=filename, problem=error)) from None

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
+from flask_babel import gettext as _
 
 from app.models import Channel, Source
 from app.services.lead_files.rows import (
@@ -50,7 +51,7 @@ def parse_adf(data: bytes, region: str) -> ParsedFile:
     :raise UnreadableFile: when it is not text, declares entities, or holds no readable ``<prospect>``.
     """
     declared = _ENCODING.search(data[:256])
-    text, _ = decode(data, declared.group(1).decode("ascii") if declared else None)
+    text = decode(data, declared.group(1).decode("ascii") if declared else None)[0]
     result = ParsedFile("adf")
     text = _repair(text, result.warnings)
     try:
@@ -60,7 +61,7 @@ def parse_adf(data: bytes, region: str) -> ParsedFile:
         return result
     prospects = list(root.iter("prospect"))
     if not prospects:
-        raise UnreadableFile("no <prospect> in the XML file")
+        raise UnreadableFile(_("no <prospect> in the XML file"))
     for ordinal, prospect in enumerate(prospects, 1):
         result.add(build(_raw_lead(ordinal, prospect, tostring(prospect, "unicode")), region, result.warnings))
     return result
@@ -72,11 +73,11 @@ def _repair(text: str, warnings: list[str]) -> str:
     text = _CDATA.sub(lambda match: escape(match.group(1)), text)
     declarations = _DECLARATION.findall(text)
     if len(declarations) > 1 or (declarations and not text.lstrip().lower().startswith("<?xml")):
-        warnings.append("XML declaration out of order, removed")
+        warnings.append(_("XML declaration out of order, removed"))
     text = _DECLARATION.sub("", text)
     text, count = _BARE_AMPERSAND.subn("&amp;", text)
     if count:
-        warnings.append(f"{count} bare '&' escaped")
+        warnings.append(_("%(count)d bare '&' escaped", count=count))
     return text
 
 
@@ -89,7 +90,7 @@ def _parse(text: str) -> Element:
     try:
         root = safe_xml.fromstring(text)
     except DefusedXmlException:
-        raise UnreadableFile("the XML declares entities, which are refused as unsafe") from None
+        raise UnreadableFile(_("the XML declares entities, which are refused as unsafe")) from None
     for element in root.iter():
         element.tag = element.tag.rsplit("}", 1)[-1].lower()
         element.attrib = {name.rsplit("}", 1)[-1].lower(): value for name, value in element.attrib.items()}
@@ -103,8 +104,9 @@ def _read_one_by_one(text: str, error: str, region: str, result: ParsedFile) -> 
     """
     starts = [match.start() for match in _PROSPECT_START.finditer(text)]
     if not starts:
-        raise UnreadableFile(f"not well-formed XML ({error})")
-    result.warnings.append(f"the XML is not well-formed ({error}): each prospect was read on its own")
+        raise UnreadableFile(_("not well-formed XML (%(error)s)", error=error))
+    result.warnings.append(_("the XML is not well-formed (%(error)s): each prospect was read on its own",
+                             error=error))
     for ordinal, (start, limit) in enumerate(zip(starts, starts[1:] + [len(text)]), 1):
         end = _PROSPECT_END.search(text, start, limit)
         block = text[start:end.end() if end else limit].strip()
@@ -114,8 +116,9 @@ def _read_one_by_one(text: str, error: str, region: str, result: ParsedFile) -> 
             # The parser counts lines within the block; the report names the line of the file.
             line = text.count("\n", 0, start) + block_error.position[0]
             problem = str(block_error).split(":")[0]
-            result.add(SkippedRow(ordinal, f"prospect {ordinal}: not well-formed XML at line {line} ({problem})",
-                                  block))
+            reason = _("%(label)s: not well-formed XML at line %(line)d (%(problem)s)", label=_label(ordinal),
+                       line=line, problem=problem)
+            result.add(SkippedRow(ordinal, reason, block))
             continue
         result.add(build(_raw_lead(ordinal, prospect, block), region, result.warnings))
 
@@ -140,7 +143,7 @@ def _raw_lead(ordinal: int, prospect: Element, raw: str) -> RawLead:
     identifier = next((i for i in prospect.findall("id") if _text(i)), None)
     provider = _text(prospect, "provider/name")
     return RawLead(
-        line=ordinal, label=f"prospect {ordinal}", raw=raw, phones=[_text(p) or "" for p in phones],
+        line=ordinal, label=_label(ordinal), raw=raw, phones=[_text(p) or "" for p in phones],
         name=_name(customer.findall(".//name")), email=_text(next(customer.iter("email"), None)),
         city=_text(address, "city"), province=_text(address, "regioncode"),
         model_of_interest=_text(vehicle, "model") or _text(vehicle, "make"),
@@ -149,6 +152,11 @@ def _raw_lead(ordinal: int, prospect: Element, raw: str) -> RawLead:
         consent_channels=(Channel.CALL.value,), resend=(prospect.get("status") or "").lower() == "resend",
         external_id=_external_id(identifier), comments="\n".join(c for c in comments if c) or None,
     )
+
+
+def _label(ordinal: int) -> str:
+    """How reasons and warnings name a prospect: by its place in the file, as ADF has no line numbers."""
+    return _("prospect %(number)d", number=ordinal)
 
 
 def _name(elements: list[Element]) -> str | None:

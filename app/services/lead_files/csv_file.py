@@ -43,6 +43,8 @@ import csv
 import io
 import re
 
+from flask_babel import gettext as _
+
 from app.models import Channel, Source
 from app.services.lead_files.rows import (
     ParsedFile, RawLead, UnreadableFile, build, clean, decode, source_for, truthy,
@@ -95,13 +97,13 @@ def parse_csv(data: bytes, region: str) -> ParsedFile:
     text, encoding = decode(data)
     result = ParsedFile("csv")
     if encoding != "utf-8":
-        result.warnings.append(f"the file is not UTF-8: read as {encoding.upper()}")
+        result.warnings.append(_("the file is not UTF-8: read as %(encoding)s", encoding=encoding.upper()))
     for delimiter in _delimiters(text):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         if header := _find_header(reader, result.warnings):
             break
     else:
-        raise UnreadableFile("no phone column found: name one 'phone', 'mobile', '手机号' or '联系电话'")
+        raise UnreadableFile(_("no phone column found: name one 'phone', 'mobile', '手机号' or '联系电话'"))
     labels, columns = header
     previous_end = reader.line_num
     try:
@@ -110,7 +112,7 @@ def parse_csv(data: bytes, region: str) -> ParsedFile:
             if any(cell.strip() for cell in cells):
                 result.add(build(_raw_lead(line, cells, labels, columns), region, result.warnings))
     except csv.Error as error:
-        raise UnreadableFile(f"line {previous_end + 1}: {error}") from None
+        raise UnreadableFile(_("line %(number)d: %(error)s", number=previous_end + 1, error=error)) from None
     return result
 
 
@@ -139,10 +141,10 @@ def _find_header(reader, warnings: list[str]) -> tuple[list[str], dict[str, list
                 columns.setdefault(name, []).append(index)
         if "phone" in columns:
             if above:
-                warnings.append(f"{above} line(s) above the header row ignored")
+                warnings.append(_("%(count)d line(s) above the header row ignored", count=above))
             used = {index for indexes in columns.values() for index in indexes}
             if ignored := [c for i, c in enumerate(cells) if c.strip() and i not in used]:
-                warnings.append("columns ignored: " + ", ".join(f"'{c.strip()}'" for c in ignored))
+                warnings.append(_("columns ignored: %(columns)s", columns=", ".join(f"'{c.strip()}'" for c in ignored)))
             return _labels(cells), columns
         above += any(cell.strip() for cell in cells)
         if reader.line_num >= HEADER_SEARCH_ROWS:
@@ -154,9 +156,14 @@ def _labels(cells: list[str]) -> list[str]:
     """Unique names for the header's columns, to key a skipped row's raw cells."""
     labels: list[str] = []
     for index, cell in enumerate(cells):
-        label = clean(cell) or f"column {index + 1}"
+        label = clean(cell) or _column(index)
         labels.append(label if label not in labels else f"{label} ({index + 1})")
     return labels
+
+
+def _column(index: int) -> str:
+    """A column without a header, named by its place (counted from 1, as spreadsheets do)."""
+    return _("column %(number)d", number=index + 1)
 
 
 def _raw_lead(line: int, cells: list[str], labels: list[str], columns: dict[str, list[int]]) -> RawLead:
@@ -170,8 +177,8 @@ def _raw_lead(line: int, cells: list[str], labels: list[str], columns: dict[str,
     channels |= {c.value for c in Channel if any(truthy(value) for value in found.get(f"consent_{c.value}", ()))}
     provider = first("provider")
     return RawLead(
-        line=line, label=f"row {line}", phones=found["phone"],
-        raw={labels[i] if i < len(labels) else f"column {i + 1}": cell for i, cell in enumerate(cells)},
+        line=line, label=_("row %(number)d", number=line), phones=found["phone"],
+        raw={labels[i] if i < len(labels) else _column(i): cell for i, cell in enumerate(cells)},
         name=first("name"), email=first("email"), wechat_id=first("wechat_id"), city=first("city"),
         province=first("province"), model_of_interest=first("model_of_interest"),
         source=source_for(first("source")) or source_for(provider) or Source.BRAND_WEBSITE.value,

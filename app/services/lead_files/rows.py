@@ -5,6 +5,8 @@ hands each to `build`, which normalises it into a `LeadRow`, or a `SkippedRow` w
 given: the mobile number is how a person is found (DOMAIN.md), so a lead without one cannot be imported.
 A lead without a name is kept as "客户" + the last 4 digits of its number, since portal customers often leave
 the name empty and consultants still need something to call them in lists.
+Reasons, warnings and row labels go through gettext when they are made, so they are in the language in force
+(the importer's, see app.services.import_jobs); English without an app context.
 """
 import codecs
 import re
@@ -12,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
 
 from app.models import Channel, Source
 from app.services.phones import InvalidPhone, normalise_mobile
@@ -27,7 +31,7 @@ class FileTooLarge(ValueError):
 
 
 class UnreadableFile(ValueError):
-    """The file is neither usable CSV nor XML at all; the message says why, in English."""
+    """The file is neither usable CSV nor XML at all; the message says why, in the language in force."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
             return data.decode(name), codecs.lookup(name).name
         except (LookupError, UnicodeDecodeError):
             continue
-    raise UnreadableFile("the file is not text in UTF-8 or GB18030")
+    raise UnreadableFile(_("the file is not text in UTF-8 or GB18030"))
 
 
 def clean(value: str | None, collapse: bool = True) -> str | None:
@@ -238,23 +242,26 @@ def build(lead: RawLead, region: str, warnings: list[str]) -> LeadRow | SkippedR
     """
     phone, candidates = _mobile(lead.phones, region)
     if phone is None:
-        reason = (f"{lead.label}: phone '{candidates[0]}' is not a valid mobile number" if candidates
-                  else f"{lead.label}: no phone number given")
+        reason = (_("%(label)s: phone '%(phone)s' is not a valid mobile number", label=lead.label,
+                    phone=candidates[0]) if candidates
+                  else _("%(label)s: no phone number given", label=lead.label))
         return SkippedRow(lead.line, reason, lead.raw)
     requested_at = intent = email = None
     if text := clean(lead.requested_at):
         try:
             requested_at = parse_moment(text)
         except ValueError:
-            warnings.append(f"{lead.label}: date '{text}' not understood, left empty")
+            warnings.append(_("%(label)s: date '%(value)s' not understood, left empty", label=lead.label, value=text))
     if text := clean(lead.intent_level):
         if not (intent := _intent(text)):
-            warnings.append(f"{lead.label}: intent level '{text}' not understood, left empty")
+            warnings.append(_("%(label)s: intent level '%(value)s' not understood, left empty", label=lead.label,
+                               value=text))
     if text := clean(lead.email):
         if _EMAIL.fullmatch(text):
             email = text
         else:
-            warnings.append(f"{lead.label}: email '{text}' is not an address, left empty")
+            warnings.append(_("%(label)s: email '%(value)s' is not an address, left empty", label=lead.label,
+                               value=text))
     return LeadRow(
         line=lead.line, name=clean(lead.name) or NAMELESS_PREFIX + phone[-4:], phone_e164=phone, email=email,
         wechat_id=clean(lead.wechat_id), city=clean(lead.city), province=clean(lead.province),
