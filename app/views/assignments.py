@@ -91,27 +91,19 @@ def hand_over(user_id: int):
                   plan=plan, form=request.form, open_leads=assignments.open_lead_counts(current_user).get(leaver.id, 0))
 
 
-@bp.post("/team/<int:user_id>/shift")
-@manager_only
-def shift(user_id: int):
-    """Put a consultant on or off shift; the team page's row updates in place."""
-    consultant = visibility.get_consultant(current_user, user_id)
-    try:
-        assignments.set_on_shift(current_user, consultant, ShiftSchema().load(request.form)["on_shift"])
-    except ValidationError as error:
-        return _rotation_answer(consultant, " ".join(first_errors(error.messages).values()))
-    except assignments.AssignmentError as error:
-        return _rotation_answer(consultant, str(error))
-    return _rotation_answer(consultant)
+# The consultant's place in the round robin: which form field, read by which schema, changed by which service.
+ROTATION = {"shift": (ShiftSchema, "on_shift", assignments.set_on_shift),
+            "weight": (WeightSchema, "routing_weight", assignments.set_weight)}
 
 
-@bp.post("/team/<int:user_id>/weight")
+@bp.post("/team/<int:user_id>/<any(shift, weight):setting>")
 @manager_only
-def weight(user_id: int):
-    """Change a consultant's share of the round robin; the team page's row updates in place."""
+def rotation(user_id: int, setting: str):
+    """Put a consultant on or off shift, or change their share of the round robin; the row updates in place."""
     consultant = visibility.get_consultant(current_user, user_id)
+    schema, field, change = ROTATION[setting]
     try:
-        assignments.set_weight(current_user, consultant, WeightSchema().load(request.form)["routing_weight"])
+        change(current_user, consultant, schema().load(request.form)[field])
     except ValidationError as error:
         return _rotation_answer(consultant, " ".join(first_errors(error.messages).values()))
     except assignments.AssignmentError as error:
