@@ -6,7 +6,7 @@ from app.models.cadence import DEFAULT_DAYS, Cadence
 from app.models.imports import ImportedRow, ImportState, LeadImport, LeadImportIssue
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
 from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, ReturnReason, Source, Stage
-from app.models.notifications import Notification, PushSubscription
+from app.models.notifications import DeliveryState, Notification, PushDelivery, PushPreferences, PushSubscription
 from app.models.org import AssignmentMode, Dealer, Oem, Region
 from app.models.routing import RoutingRule, RuleScope
 from app.models.tasks import Appointment, AppointmentKind, AppointmentStatus, FollowUpTask, TaskStatus
@@ -16,7 +16,7 @@ from app.models.visits import ShowroomVisit
 
 __all__ = [
     "Activity", "ActivityKind", "AssignmentMode", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
-    "ReturnReason", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
+    "ReturnReason", "DeliveryState", "PushDelivery", "PushPreferences", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "CLOSED_STAGES", "Cadence", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "FollowUpTask", "IntentLevel", "Lead",
     "Notification", "OPEN_STAGES", "Oem", "Origin", "Outcome", "PushSubscription", "Region", "Role",

@@ -17,6 +17,8 @@ class TaskStatus(enum.StrEnum):
 
 
 _OPEN_TASK = text("status = 'open'")
+_TO_REMIND = text("status = 'open' AND reminded_at IS NULL")
+_BOOKED_TO_REMIND = text("status = 'booked' AND reminded_at IS NULL")
 
 
 class FollowUpTask(db.Model):
@@ -28,6 +30,8 @@ class FollowUpTask(db.Model):
         Index("ix_follow_up_tasks_consultant_due", "consultant_id", "due_at",
               postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
         Index("ix_follow_up_tasks_open_due", "due_at", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        # The reminder sweep: open follow-ups nobody was reminded of yet, by due time.
+        Index("ix_follow_up_tasks_to_remind", "due_at", postgresql_where=_TO_REMIND, sqlite_where=_TO_REMIND),
         Index("ix_follow_up_tasks_lead", "lead_id"),
         # A lead has one next step at a time: logging a contact completes it and sets the next one.
         Index("uq_follow_up_tasks_open_lead", "lead_id", unique=True,
@@ -41,6 +45,7 @@ class FollowUpTask(db.Model):
     status: Mapped[TaskStatus] = mapped_column(enum_column(TaskStatus), default=TaskStatus.OPEN)
     purpose: Mapped[str | None] = mapped_column(String(200))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the "follow-up due" reminder went out
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -65,6 +70,9 @@ class Appointment(db.Model):
         Index("ix_appointments_consultant_starts", "consultant_id", "starts_at"),
         Index("ix_appointments_dealer_starts", "dealer_id", "starts_at"),
         Index("ix_appointments_lead", "lead_id"),
+        # The reminder sweep: booked appointments nobody was reminded of yet, by start.
+        Index("ix_appointments_to_remind", "starts_at", postgresql_where=_BOOKED_TO_REMIND,
+              sqlite_where=_BOOKED_TO_REMIND),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +86,7 @@ class Appointment(db.Model):
         enum_column(AppointmentStatus), default=AppointmentStatus.BOOKED
     )
     note: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when "your appointment in an hour" went out
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead: Mapped[Lead] = relationship()

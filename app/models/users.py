@@ -1,6 +1,6 @@
 """People who sign in: consultants and managers of a dealer, IDCC agents and OEM admins of the brand."""
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, true
@@ -53,6 +53,7 @@ class User(UserMixin, db.Model):
     rotation_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_on: Mapped[date | None]  # the dealer's day of the last morning digest ("7 follow-ups today")
 
     oem: Mapped[Oem] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
