@@ -31,6 +31,10 @@ class Policy:
     zone: ZoneInfo
     return_after_hours: int = 24
     recycle_days: int = 14
+    # No reminders between quiet_starts and quiet_ends (it may span midnight); the morning digest at digest_at.
+    quiet_starts: time | None = time(21, 0)
+    quiet_ends: time | None = time(9, 0)
+    digest_at: time | None = time(8, 30)
 
     def interval(self, level: IntentLevel) -> timedelta:
         return timedelta(days=self.days[level.value])
