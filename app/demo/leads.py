@@ -215,9 +215,10 @@ class LeadStories:
                     else self._pick(names.CALL_NOTES) if event[1] is Outcome.REACHED and r() < 0.4 else None)
             self._activity(story, story.consultant, event, at, note)
         if len(times) > 1 and r() < 0.6:  # the follow-up that led to the second contact, ticked off then
-            self._add("follow_up_tasks", lead_id=story.id, consultant_id=story.consultant,
-                      due_at=dt(max(first, times[1] - r() * 6 * HOUR)), status=TaskStatus.DONE,
-                      purpose=names.FOLLOW_UP_PURPOSES[0], done_at=dt(times[1]), created_at=dt(first))
+            due = max(first, times[1] - r() * 6 * HOUR)
+            self._add("follow_up_tasks", lead_id=story.id, consultant_id=story.consultant, due_at=dt(due),
+                      status=TaskStatus.DONE, purpose=names.FOLLOW_UP_PURPOSES[0], done_at=dt(times[1]),
+                      created_at=dt(first), reminded_at=dt(due) if due <= times[1] else None)
 
     def _activity(self, story: Story, user_id: int, event: tuple, at: float, note: str | None = None) -> None:
         """Append one history entry; event is (kind, outcome, summary)."""
@@ -235,7 +236,8 @@ class LeadStories:
             due, purpose = last + 30 * MINUTE, "首次联系"
             if last + DAY <= now:  # nobody called for a day: the lead went back to a pool, its task with it
                 self._add("follow_up_tasks", lead_id=story.id, consultant_id=story.consultant, due_at=dt(due),
-                          status=TaskStatus.CANCELLED, purpose=purpose, done_at=dt(last + DAY), created_at=dt(last))
+                          status=TaskStatus.CANCELLED, purpose=purpose, done_at=dt(last + DAY), created_at=dt(last),
+                          reminded_at=dt(due))
                 return None
         else:
             if story.plan == "overdue":  # due after the last contact and before today: nothing happened since
@@ -248,7 +250,8 @@ class LeadStories:
                 due = dealer.today_start + days * DAY + (9 + v * 11) * HOUR
             purpose = names.STAGE_PURPOSES.get(story.stage) or self._pick(names.FOLLOW_UP_PURPOSES)
         self._add("follow_up_tasks", lead_id=story.id, consultant_id=story.consultant, due_at=dt(due),
-                  status=TaskStatus.OPEN, purpose=purpose, done_at=None, created_at=dt(last))
+                  status=TaskStatus.OPEN, purpose=purpose, done_at=None, created_at=dt(last),
+                  reminded_at=dt(due) if due <= now else None)  # as the worker's reminder sweep leaves it
         return due
 
     def _appointments(self, story: Story) -> None:
@@ -258,7 +261,8 @@ class LeadStories:
         def book(kind, starts, status, booked_at):
             self._add("appointments", lead_id=story.id, dealer_id=dealer.id, consultant_id=story.consultant,
                       kind=kind, starts_at=dt(starts), status=status, created_at=dt(min(booked_at, starts)),
-                      note=self._pick(names.APPOINTMENT_NOTES) if r() < 0.2 else None)
+                      note=self._pick(names.APPOINTMENT_NOTES) if r() < 0.2 else None,
+                      reminded_at=dt(starts - HOUR) if starts - HOUR <= now else None)
 
         def slot(days):  # on the hour or half hour, 10:00–17:30 local
             return dealer.today_start + days * DAY + (10 + int(r() * 16) / 2) * HOUR

@@ -3,6 +3,7 @@
 Every kind here has its words in app.labels (title: the customer's name, body: what happened).
 """
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Lead, Notification, Role, User
@@ -20,3 +21,14 @@ def tell_managers(lead: Lead, kind: str, *, key: str, body: str | None = None, u
     for manager_id in db.session.scalars(select(User.id).where(
             User.dealer_id == lead.dealer_id, User.role == Role.MANAGER, User.active.is_(True))):
         tell(manager_id, lead, kind, key=key, body=body, url=url)
+
+
+def add_many(rows: list[dict]) -> None:
+    """Write many notifications in one statement (the reminder sweeps); a row whose dedupe key exists is skipped.
+
+    :param rows: Notification columns, each with its dedupe_key.
+    """
+    if not rows:
+        return
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
