@@ -3,9 +3,11 @@
 Each pass (`run_once`):
 1. the first-contact clock's sweep: breaches escalated to the managers, leads nobody called in time returned
    to their pool (app.services.first_contact_clock);
-2. recycling of leads nobody touched for their dealer's recycle period (app.services.pools), at most every
-   RECYCLE_EVERY: it reads the open leads of every dealer, and a day-scale rule needs no minute-scale checks;
-3. lead imports whose web thread died (a deploy, a crash) carried on to their end (app.services.import_jobs).
+2. reminders of follow-ups that fell due and appointments within the hour (app.services.reminders);
+3. at most every DIGEST_EVERY, the morning digests of the dealers whose digest time has come;
+4. at most every RECYCLE_EVERY, recycling of leads nobody touched for their dealer's recycle period
+   (app.services.pools): it reads the open leads of every dealer, and a day-scale rule needs no minute-scale checks;
+5. lead imports whose web thread died (a deploy, a crash) carried on to their end (app.services.import_jobs).
 Every step commits its own batches, so a worker stopped mid-pass loses nothing and the next pass carries on.
 Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once.
 """
@@ -15,33 +17,42 @@ import threading
 from datetime import datetime, timedelta
 
 from app.models import utcnow
-from app.services import first_contact_clock, import_jobs, pools
+from app.services import first_contact_clock, import_jobs, pools, reminders
 
 log = logging.getLogger(__name__)
 RECYCLE_EVERY = timedelta(minutes=15)
+DIGEST_EVERY = timedelta(minutes=5)
 
 
 class Worker:
-    """Runs passes until stopped; remembers when it last recycled."""
+    """Runs passes until stopped; remembers when it last ran its less frequent duties."""
 
     def __init__(self):
-        self.last_recycled: datetime | None = None
+        self.last_run: dict[str, datetime] = {}
         self.stopping = threading.Event()
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every duty; returns what each did (for the log and for tests)."""
         now = now or utcnow()
         swept = first_contact_clock.sweep(now)
-        done = {"breached": swept.breached, "returned": swept.returned, "recycled": 0, "imports": 0}
-        if self.last_recycled is None or now - self.last_recycled >= RECYCLE_EVERY:
-            done["recycled"] = pools.recycle(now)
-            self.last_recycled = now
+        done = {"breached": swept.breached, "returned": swept.returned,
+                "follow_ups_due": reminders.follow_ups_due(now), "appointments_soon": reminders.appointments_soon(now),
+                "digests": self._every(DIGEST_EVERY, now, reminders.digests),
+                "recycled": self._every(RECYCLE_EVERY, now, pools.recycle), "imports": 0}
         for import_id in import_jobs.interrupted_ids(now):
             import_jobs.run(import_id)
             done["imports"] += 1
         if any(done.values()):
             log.info("worker pass: %s", done)
         return done
+
+    def _every(self, interval: timedelta, now: datetime, duty) -> int:
+        """Run `duty(now)` if it has not run for `interval` (or ever) in this worker; what it did, else 0."""
+        last = self.last_run.get(duty.__name__)
+        if last is not None and now - last < interval:
+            return 0
+        self.last_run[duty.__name__] = now
+        return duty(now)
 
     def run(self, interval: float) -> None:
         """Pass after pass, `interval` seconds apart, until SIGTERM or SIGINT."""

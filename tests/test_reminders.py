@@ -102,3 +102,15 @@ def test_quiet_hours_are_the_dealers_own_in_its_zone(world):
     policy = cadence.policy_for(world.one.dealer)  # 21:00 in Urumqi is 23:00 in Beijing
     assert quiet_hours.next_allowed(policy, at("2026-11-23 22:30")) == at("2026-11-23 22:30")
     assert quiet_hours.next_allowed(policy, at("2026-11-23 23:30")) == at("2026-11-24 11:00")
+
+
+def test_the_worker_reminds_every_pass_and_digests_every_five_minutes(world, lead):
+    from app.worker import Worker
+
+    factories.make_follow_up(lead, due_in=timedelta(0), due_at=at("2026-11-23 10:00"))
+    worker = Worker()
+    first = worker.run_once(at("2026-11-23 08:29"))
+    assert (first["follow_ups_due"], first["digests"]) == (0, 0)
+    assert worker.run_once(at("2026-11-23 08:31"))["digests"] == 0  # digest time came, but it ran 2 minutes ago
+    assert worker.run_once(at("2026-11-23 08:34"))["digests"] == 1
+    assert worker.run_once(at("2026-11-23 10:00"))["follow_ups_due"] == 1
