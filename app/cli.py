@@ -1,4 +1,4 @@
-"""Command-line entry points: `flask --app app demo`, `serve`, `worker` and `leads import`."""
+"""Command-line entry points: `flask --app app demo`, `serve`, `worker`, `leads import` and `vapid`."""
 import os
 import signal
 import subprocess
@@ -17,13 +17,14 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(leads)
     app.cli.add_command(worker)
+    app.cli.add_command(vapid)
 
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run one pass and exit (for cron, or to check).")
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between passes.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between passes.")
 def worker(once: bool, interval: float) -> None:
-    """Run the background worker: the first-contact clock, returns to pools and recycling."""
+    """Run the background worker: the clock, pools, reminders, digests, and delivering notifications."""
     import logging
 
     from app.worker import Worker
@@ -34,6 +35,22 @@ def worker(once: bool, interval: float) -> None:
         return
     click.echo(f"Worker running, a pass every {interval:g} s. Ctrl+C stops.")
     Worker().run(interval)
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Replace existing keys: every device must then subscribe again.")
+def vapid(force: bool) -> None:
+    """Generate the Web Push (VAPID) keys once into the instance folder and print the public key."""
+    from app.services import vapid as vapid_keys
+
+    if vapid_keys.from_environment():
+        raise click.ClickException("VAPID_PRIVATE_KEY is set: the keys come from the environment, not from the "
+                                   "instance folder")
+    try:
+        click.echo(vapid_keys.generate(force=force))
+    except FileExistsError as error:
+        raise click.ClickException(f"keys exist in {error}: their public key is {vapid_keys.public_key_b64url()}. "
+                                   "--force replaces them, and every device must then subscribe again.") from None
 
 
 @click.group()

@@ -4,6 +4,10 @@ import secrets
 from pathlib import Path
 
 
+# Chrome and Edge (FCM), Firefox (Mozilla autopush), Safari (Apple), Windows (WNS).
+PUSH_SERVICE_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
+
+
 def _instance_secret(instance_path: str, name: str) -> str:
     """Return a secret kept in the instance folder, generating it on first use.
 
@@ -59,4 +63,11 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "PAGE_SIZE": 50,
+        # Web Push (app.services.vapid): without a private key here, one is generated into the instance folder.
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:webpush@example.com"),
+        # The browsers' push services a subscription may point at (the host or a parent domain); anything else
+        # would let a signed-in user make the worker send requests to a host of their choosing.
+        "PUSH_SERVICE_HOSTS": tuple(os.environ.get("PUSH_SERVICE_HOSTS", ",".join(PUSH_SERVICE_HOSTS)).split(",")),
     }

@@ -67,6 +67,21 @@ def first_contact(lead, now: datetime) -> tuple[str, str]:
     return "", _("%(waiting)s · call by %(time)s", waiting=text, time=when(lead.first_contact_due_at))
 
 
+_DEVICES = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Macintosh", "Mac"), ("Linux", "Linux"))
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+
+
+def device_name(user_agent: str | None) -> str:
+    """"Chrome on Android" from a browser's User-Agent, enough to tell one's devices apart."""
+    agent = user_agent or ""
+    system = next((name for token, name in _DEVICES if token in agent), None)
+    browser = next((name for token, name in _BROWSERS if token in agent), None)
+    if system and browser:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return system or browser or _("A browser")
+
+
 def _unread_notifications() -> int:
     from flask_login import current_user
 
@@ -82,8 +97,9 @@ def is_overdue(moment: datetime | None) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
                                  summary=activity_summary, source_label=lambda code: label(Source(code)),
-                                 channel_label=lambda code: label(Channel(code)))
-    app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact, unread_notifications=_unread_notifications, now=utcnow)
+                                 channel_label=lambda code: label(Channel(code)), device_name=device_name)
+    app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact,
+                                 unread_notifications=_unread_notifications, now=utcnow)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -7,7 +7,9 @@ Each pass (`run_once`):
 3. at most every DIGEST_EVERY, the morning digests of the dealers whose digest time has come;
 4. at most every RECYCLE_EVERY, recycling of leads nobody touched for their dealer's recycle period
    (app.services.pools): it reads the open leads of every dealer, and a day-scale rule needs no minute-scale checks;
-5. lead imports whose web thread died (a deploy, a crash) carried on to their end (app.services.import_jobs).
+5. lead imports whose web thread died (a deploy, a crash) carried on to their end (app.services.import_jobs);
+6. the outbox (app.services.outbox): new notifications fanned out to the channels, deferred past the quiet hours
+   of the user's dealer, and what is due delivered, retried with backoff.
 Every step commits its own batches, so a worker stopped mid-pass loses nothing and the next pass carries on.
 Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once.
 """
@@ -17,7 +19,7 @@ import threading
 from datetime import datetime, timedelta
 
 from app.models import utcnow
-from app.services import first_contact_clock, import_jobs, pools, reminders
+from app.services import first_contact_clock, import_jobs, outbox, pools, reminders
 
 log = logging.getLogger(__name__)
 RECYCLE_EVERY = timedelta(minutes=15)
@@ -42,6 +44,8 @@ class Worker:
         for import_id in import_jobs.interrupted_ids(now):
             import_jobs.run(import_id)
             done["imports"] += 1
+        done["fanned_out"] = outbox.fan_out(now)
+        done["delivered"] = outbox.deliver(now)
         if any(done.values()):
             log.info("worker pass: %s", done)
         return done

@@ -16,7 +16,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests import factories  # noqa: E402
 
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.push_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Manager tools: the dealer's pool, assigning and reassigning one lead or many, handing a consultant's leads
-over, shifts and weights steering the round robin, and the dealer's lead-handling settings."""
+over, shifts and weights steering the round robin, and the dealer's lead-handling settings (on its settings page,
+app.views.cadence)."""
 import json
 import re
 from collections import Counter
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, AssignmentMode, AuditEntry, Cadence, Dealer, FollowUpTask, Lead, Notification,
+    Activity, ActivityKind, AssignmentMode, AuditEntry, CadencePolicy, Dealer, FollowUpTask, Lead, Notification,
     ReturnReason, Role, Stage, User, utcnow,
 )
 from app.services import pools, routing
@@ -332,25 +333,32 @@ def test_a_weight_out_of_range_is_refused(client, auth, manager, world):
     assert fresh(User, world.one.colleague.id).routing_weight == 1
 
 
+# What the settings form posts for its choice groups while the dealer inherits them (their boxes ticked).
+INHERITED_CHOICES = ["working_days", "stop_on"]
+
+
 def test_lead_handling_shows_defaults_and_saves_with_an_audit_entry(client, auth, manager, world):
-    page = client.get("/team/lead-handling").get_data(as_text=True)
-    assert 'value="round_robin" checked' in page and 'value="30"' in page and 'value="24"' in page
-    assert "default 14." in page
+    page = client.get("/team").get_data(as_text=True)
+    assert 'href="/cadence/dealer"' in page
+    page = client.get("/cadence/dealer").get_data(as_text=True)
+    assert 'value="round_robin" checked' in page and 'placeholder="30"' in page and 'placeholder="24"' in page
+    assert "Applies: 14 days · built-in default" in page
 
-    response = post(client, auth, "/team/lead-handling", {"assignment_mode": "manager_pick",
-                                                          "first_contact_minutes": "45", "return_after_hours": "48",
-                                                          "recycle_days": "14"})
+    response = post(client, auth, "/cadence/dealer", {"assignment_mode": "manager_pick", "time_zone": "Asia/Shanghai",
+                                                      "first_contact_minutes": "45", "return_after_hours": "48",
+                                                      "inherit": INHERITED_CHOICES})
 
-    assert response.status_code == 303 and response.headers["Location"] == "/team"
-    row = db.session.scalar(select(Cadence).where(Cadence.dealer_id == world.one.dealer.id))
-    assert (row.first_contact_minutes, row.return_after_hours, row.recycle_days) == (45, 48, 14)
+    assert response.status_code == 303 and response.headers["Location"] == "/cadence/dealer"
+    row = db.session.scalar(select(CadencePolicy).where(CadencePolicy.dealer_id == world.one.dealer.id))
+    assert (row.first_contact_minutes, row.return_after_hours, row.recycle_days) == (45, 48, None)
     assert fresh(Dealer, world.one.dealer.id).assignment_mode is AssignmentMode.MANAGER_PICK
     entry = audited("dealer.settings_changed")[0]
-    assert entry.before == {"assignment_mode": "round_robin", "first_contact_minutes": 30, "return_after_hours": 24}
+    assert entry.before == {"assignment_mode": "round_robin", "first_contact_minutes": None,
+                            "return_after_hours": None}  # inherited until now
     assert entry.after == {"assignment_mode": "manager_pick", "first_contact_minutes": 45, "return_after_hours": 48}
+    assert "Saved." in client.get("/cadence/dealer").get_data(as_text=True)
     team = client.get("/team").get_data(as_text=True)
-    assert "Lead handling saved." in team and "45 minutes of working time" in team
-    assert "The manager picks each time" in team
+    assert "45 minutes of working time" in team and "The manager picks each time" in team
     assert routing.assign_in_dealer(factories.make_lead(dealer=fresh(Dealer, world.one.dealer.id)), None) is None
 
 
@@ -358,23 +366,23 @@ def test_lead_handling_shows_defaults_and_saves_with_an_audit_entry(client, auth
     ("first_contact_minutes", "0", "Enter a whole number from 1 to 1440."),
     ("first_contact_minutes", "half an hour", "Enter a whole number from 1 to 1440."),
     ("return_after_hours", "721", "Enter a whole number from 1 to 720."),
-    ("recycle_days", "", "This field is required."),
+    ("recycle_days", "two weeks", "Enter a whole number from 1 to 365."),
     ("recycle_days", "366", "Enter a whole number from 1 to 365."),
     ("assignment_mode", "lottery", "Choose how leads reach consultants."),
     ("return_after_hours", "1", "Leads would return before the first call is due"),
 ])
 def test_lead_handling_refuses_bad_values_with_messages(client, auth, manager, world, field, value, message):
-    data = {"assignment_mode": "round_robin", "first_contact_minutes": "90", "return_after_hours": "24",
-            "recycle_days": "14", field: value}
-    response = post(client, auth, "/team/lead-handling", data)
+    data = {"assignment_mode": "round_robin", "time_zone": "Asia/Shanghai", "first_contact_minutes": "90",
+            "return_after_hours": "24", "recycle_days": "14", "inherit": INHERITED_CHOICES, field: value}
+    response = post(client, auth, "/cadence/dealer", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page and f'value="{data["first_contact_minutes"]}"' in page  # what was typed stays
-    assert db.session.scalar(select(func.count(Cadence.id))) == 0 and not audited("dealer.settings_changed")
+    assert db.session.scalar(select(func.count(CadencePolicy.id))) == 0 and not audited("dealer.settings_changed")
 
 
 MANAGER_ENDPOINTS = [
-    ("get", "/team/lead-handling"), ("post", "/team/lead-handling"), ("get", "/team/{consultant}/hand-over"),
+    ("get", "/cadence/dealer"), ("post", "/cadence/dealer"), ("get", "/team/{consultant}/hand-over"),
     ("post", "/team/{consultant}/hand-over"), ("post", "/team/{consultant}/shift"),
     ("post", "/team/{consultant}/weight"), ("post", "/leads/assign"), ("post", "/leads/{lead}/assign"),
 ]
@@ -388,13 +396,15 @@ def test_only_managers_use_the_manager_tools(client, auth, world, role):
     token = auth.csrf_token("/account")
     data = {"csrf_token": token, "consultant_id": world.one.colleague.id, "lead_ids": [lead.id], "on_shift": "false",
             "routing_weight": "5", "confirmed": "true", "assignment_mode": "manager_pick",
-            "first_contact_minutes": "60", "return_after_hours": "24", "recycle_days": "14"}
+            "first_contact_minutes": "60", "return_after_hours": "24", "recycle_days": "14",
+            "time_zone": "Asia/Shanghai"}
     for method, path in MANAGER_ENDPOINTS:
         url = path.format(consultant=world.one.consultant.id, lead=lead.id)
         response = client.get(url) if method == "get" else client.post(url, data=data)
         assert response.status_code == 403, url
     assert fresh(Lead, lead.id).consultant_id == world.one.consultant.id
-    assert fresh(User, world.one.colleague.id).on_shift and not db.session.scalar(select(func.count(Cadence.id)))
+    assert fresh(User, world.one.colleague.id).on_shift and not db.session.scalar(
+        select(func.count(CadencePolicy.id)))
 
 
 @pytest.mark.parametrize("path", ["/team/{id}/hand-over", "/team/{id}/shift", "/team/{id}/weight"])

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Cadence, IntentLevel
+from app.models import CadencePolicy, IntentLevel
 from app.services import cadence
 from tests import factories
 
@@ -31,7 +31,7 @@ def test_defaults_follow_the_oems_rule(dealer):
 
 
 def test_a_dealers_own_rhythm_wins(dealer):
-    db.session.add(Cadence(dealer_id=dealer.id, h_days=3, a_days=15))
+    db.session.add(CadencePolicy(dealer_id=dealer.id, h_days=3, a_days=15))
     db.session.commit()
     policy = cadence.policy_for(dealer)
     assert cadence.next_follow_up(policy, IntentLevel.H, at("2026-11-23T10:00:00")) == at("2026-11-26T10:00:00")
@@ -44,7 +44,8 @@ def test_a_dealers_own_rhythm_wins(dealer):
     ("2026-11-27T11:00:00", "2026-11-30T09:00:00"),  # Friday + 2 is Sunday, a rest day: Monday's opening
 ])
 def test_due_times_fall_in_working_days_and_hours(dealer, contact, due):
-    db.session.add(Cadence(dealer_id=dealer.id, working_days="123456", day_starts=time(9), day_ends=time(18)))
+    db.session.add(CadencePolicy(dealer_id=dealer.id, working_days=frozenset(range(1, 7)), day_starts=time(9),
+                                 day_ends=time(18)))
     db.session.commit()
     policy = cadence.policy_for(dealer)
     assert cadence.next_follow_up(policy, IntentLevel.H, at(contact)) == at(due)
@@ -68,14 +69,14 @@ def test_quick_picks_offer_cadence_tomorrow_three_days_and_next_week(dealer):
 
 
 def test_a_missed_appointment_is_rescheduled_for_the_next_working_day(dealer):
-    db.session.add(Cadence(dealer_id=dealer.id, working_days="12345"))
+    db.session.add(CadencePolicy(dealer_id=dealer.id, working_days=frozenset(range(1, 6))))
     db.session.commit()
     policy = cadence.policy_for(dealer)
     assert cadence.next_working_day_start(policy, at("2026-11-27T16:00:00")) == at("2026-11-30T09:00:00")
 
 
 def test_the_database_refuses_a_day_without_hours(dealer):
-    db.session.add(Cadence(dealer_id=dealer.id, day_starts=time(18), day_ends=time(9)))
+    db.session.add(CadencePolicy(dealer_id=dealer.id, day_starts=time(18), day_ends=time(9)))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()

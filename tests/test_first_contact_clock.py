@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Activity, AuditEntry, Cadence, FollowUpTask, Lead, Notification, Origin, ReturnReason, Stage, TaskStatus, utcnow,
+    Activity, AuditEntry, CadencePolicy, FollowUpTask, Lead, Notification, Origin, ReturnReason, Stage, TaskStatus,
+    utcnow,
 )
 from app.services import cadence, first_contact_clock, pools, routing
 from app.worker import Worker
@@ -47,7 +48,8 @@ def test_the_limit_counts_working_time_only(policy, start, minutes, due):
 
 
 def test_days_the_dealer_does_not_work_do_not_count(world):
-    db.session.add(Cadence(dealer_id=world.one.dealer.id, working_days="12345"))  # closed at weekends
+    closed_at_weekends = frozenset(range(1, 6))
+    db.session.add(CadencePolicy(dealer_id=world.one.dealer.id, working_days=closed_at_weekends))
     db.session.commit()
     friday_evening = at("2026-11-27 17:45")
     assert cadence.add_working_minutes(cadence.policy_for(world.one.dealer), friday_evening, 30) \
@@ -55,7 +57,7 @@ def test_days_the_dealer_does_not_work_do_not_count(world):
 
 
 def test_routing_starts_the_clock_with_the_dealers_limits(world):
-    db.session.add(Cadence(dealer_id=world.one.dealer.id, first_contact_minutes=15, return_after_hours=4,
+    db.session.add(CadencePolicy(dealer_id=world.one.dealer.id, first_contact_minutes=15, return_after_hours=4,
                            day_starts=time(0, 0), day_ends=time(23, 59, 59)))
     db.session.commit()
     lead = factories.make_lead(dealer=None, origin=Origin.OEM, oem_id=world.oem.id)
@@ -184,7 +186,7 @@ def test_leads_being_worked_are_not_recycled(world, worked, change):
     elif change == "lately_due":  # the monthly call fell due last week: the consultant still has time
         lead.next_follow_up_at = now - timedelta(days=7)
     elif change == "longer_period":
-        db.session.add(Cadence(dealer_id=world.one.dealer.id, recycle_days=30))
+        db.session.add(CadencePolicy(dealer_id=world.one.dealer.id, recycle_days=30))
     else:
         lead.stage = Stage.LOST
     db.session.commit()

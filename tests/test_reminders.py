@@ -72,12 +72,18 @@ def test_the_digest_comes_at_the_dealers_time_in_its_zone_once_a_day(world, lead
     assert reminders.digests(at("2026-11-23 08:30")) == 1  # Guangzhou's 08:30; in Urumqi it is 06:30
     assert reminders.digests(at("2026-11-23 10:29")) == 0
     assert reminders.digests(at("2026-11-23 10:30")) == 1  # Urumqi's 08:30
-    assert reminders.digests(at("2026-11-23 18:00")) == 0  # once a day
+    assert reminders.digests(at("2026-11-23 11:00")) == 0  # once a day
     first, second = told("digest")
     assert (first.user_id, first.title, first.url) == (world.one.consultant.id, "今天有1个跟进", "/today")
     assert (second.user_id, second.title) == (world.two.consultant.id, "1 follow-up today")
     assert reminders.digests(at("2026-11-24 08:30")) == 1  # the next day: overdue ones count too
     assert db.session.get(User, world.one.consultant.id).last_digest_on.isoformat() == "2026-11-24"
+
+
+def test_a_digest_missed_in_the_morning_is_not_sent_in_the_evening(world, lead):
+    factories.make_follow_up(lead, due_in=timedelta(0), due_at=at("2026-11-23 19:00"))
+    assert reminders.digests(at("2026-11-23 11:31")) == 0  # three hours after 08:30: too late for "your day"
+    assert reminders.digests(at("2026-11-24 08:31")) == 1
 
 
 def test_nobody_is_digested_on_a_day_with_nothing_to_do(world):

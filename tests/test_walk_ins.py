@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, Cadence, Channel, ConsentMethod, ConsentRecord, Customer, FollowUpTask, IntentLevel,
+    Activity, ActivityKind, CadencePolicy, Channel, ConsentMethod, ConsentRecord, Customer, FollowUpTask, IntentLevel,
     Lead, Origin, ShowroomVisit, Source, Stage, TaskStatus, utcnow,
 )
 from app.services import cadence, walk_ins
@@ -55,7 +55,7 @@ def consultant(auth, world):
 def test_a_new_walk_in_makes_customer_lead_visit_history_consents_and_follow_up(client, auth, consultant, world,
                                                                                 level):
     dealer = world.one.dealer
-    db.session.add(Cadence(dealer_id=dealer.id, h_days=3, b_days=21))  # this dealer's own rhythm
+    db.session.add(CadencePolicy(dealer_id=dealer.id, h_days=3, b_days=21))  # this dealer's own rhythm
     db.session.commit()
     response = post(client, auth, "/walk-ins/new", **{**WALK_IN, "intent_level": level}, source="referral",
                     party_size="3", test_drive="y", wechat_added="y", consent_call="y", consent_wechat="y")

@@ -4,7 +4,7 @@ import random
 import time
 from collections import Counter
 from contextlib import nullcontext
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -144,6 +144,8 @@ def _restart_id_sequences() -> None:
     if not _postgresql():
         return
     for table in db.metadata.sorted_tables:
+        if "id" not in table.c:  # keyed by another table's id (push_preferences by user), no sequence of its own
+            continue
         db.session.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
             f"FROM {_quote(table.name)}"
@@ -160,23 +162,20 @@ def _quote(name: str) -> str:
     return db.session.get_bind().dialect.identifier_preparer.quote(name)
 
 
-# Regions differ (DOMAIN.md): in the south a hot prospect expects a call every 3 days; in Hebei that is pushy,
-# so dealers there follow up weekly. Every other dealer keeps the OEM's default rhythm.
-REGIONAL_RHYTHMS = {
-    "广东": {"h_days": 3, "a_days": 7, "b_days": 14, "c_days": 30, "o_days": 7},
-    "河北": {"h_days": 7, "a_days": 15, "b_days": 30, "c_days": 90, "o_days": 7},
-}
+# Regions differ (DOMAIN.md): in the south a hot prospect expects a call every 3 days, so South China overrides
+# the brand's default for H; in Hebei that is pushy, so dealers there set a weekly rhythm of their own. Everyone
+# else follows the built-in default (H 2, A 7, B 14, C 30, O 7 days).
+SOUTH_RHYTHM = {"h_days": 3}
+HEBEI_RHYTHM = {"h_days": 7, "a_days": 15, "b_days": 30, "c_days": 90}
 
 
-def _regional_cadences(dealers: list[dict]) -> list[dict]:
-    """A cadence row for each dealer in a province with its own rhythm."""
-    rows = []
-    for dealer in dealers:
-        rhythm = REGIONAL_RHYTHMS.get(dealer["province"])
-        if rhythm:
-            rows.append({"id": len(rows) + 1, "dealer_id": dealer["id"], **rhythm, "working_days": "1234567",
-                         "day_starts": clock(9, 0), "day_ends": clock(18, 0), "first_contact_minutes": 30})
-    return rows
+def _cadence_policies(dealers: list[dict], regions: list[str]) -> list[dict]:
+    """South China's override and a policy for each dealer in Hebei (rows of one shape, as COPY wants)."""
+    blank = {"oem_id": None, "region_id": None, "dealer_id": None, "h_days": None, "a_days": None,
+             "b_days": None, "c_days": None}
+    rows = [{**blank, "region_id": regions.index(names.S) + 1, **SOUTH_RHYTHM}]
+    rows += [{**blank, "dealer_id": dealer["id"], **HEBEI_RHYTHM} for dealer in dealers if dealer["province"] == "河北"]
+    return [{"id": number, **row} for number, row in enumerate(rows, 1)]
 
 
 def _routing_rules(dealers: list[dict], regions: list[str]) -> list[dict]:
@@ -255,7 +254,7 @@ def _write_brand(rng: random.Random, leads: int) -> tuple[Brand, int]:
         staff.append(DealerStaff(dealer_id, city.name, offset, epoch - (epoch + offset) % DAY, manager, consultants))
     _insert({
         "oems": [{"id": 1, "code": "HY", "name": "恒远汽车 Hengyuan Auto"}],
-        "cadences": _regional_cadences(dealers),
+        "cadence_policies": _cadence_policies(dealers, regions),
         "regions": [{"id": i + 1, "oem_id": 1, "code": code, "name": names.REGIONS[code]}
                     for i, code in enumerate(regions)],
         "dealers": dealers, "users": users,

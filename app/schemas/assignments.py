@@ -1,11 +1,9 @@
-"""Forms of a manager's assignments: who gets which leads, hand-overs, shifts and the dealer's lead handling."""
+"""Forms of a manager's assignments: who gets which leads, hand-overs, shifts and weights."""
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from app.models import AssignmentMode
 from app.schemas import REQUIRED, FormSchema
-from app.schemas.lead_forms import choice
-from app.services.assignments import LIMITS, WEIGHTS
+from app.services.assignments import WEIGHTS
 
 CONSULTANT = {"invalid": _l("Choose a consultant."), "required": _l("Choose a consultant."),
               "null": _l("Choose a consultant.")}
@@ -44,10 +42,3 @@ class ShiftSchema(FormSchema):
 
 class WeightSchema(FormSchema):
     routing_weight = whole_number(WEIGHTS.start, WEIGHTS.stop - 1)
-
-
-class LeadHandlingSchema(FormSchema):
-    assignment_mode = choice(AssignmentMode, _l("Choose how leads reach consultants."), required=True)
-    first_contact_minutes = whole_number(*LIMITS["first_contact_minutes"])
-    return_after_hours = whole_number(*LIMITS["return_after_hours"])
-    recycle_days = whole_number(*LIMITS["recycle_days"])

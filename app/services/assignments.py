@@ -24,15 +24,13 @@ Shifts and weights steer the round robin (app.services.routing): only consultant
 proportion to their weight (1–5). A weight change scales the consultant's rotation count with it, keeping
 their place in the turn: a heavier weight means a larger share from now on, not a burst of catch-up leads.
 
-Lead handling (`lead_handling`, `save_lead_handling`), per dealer: the assignment mode, the first-contact limit
-(minutes of working time), the hours after which an uncontacted lead returns to its pool, and the days without
-a touch after which an open lead is recycled. A dealer that never set them follows the defaults (the columns'
-defaults in app.models); saving creates the dealer's cadence row if it has none. New limits apply to clocks
-started from then on.
+The dealer's lead handling (`lead_handling`): the assignment mode, and the first-contact, return and recycle
+limits and the follow-up rhythm of its cadence policy (app.services.cadence); the manager changes them all on
+the dealer's settings page (app.services.cadence_policies).
 
 Every change is an audit entry; each function commits its own transaction.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from flask import abort
 from flask_babel import lazy_gettext as _l, lazy_ngettext
@@ -40,12 +38,10 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import CLOSED_STAGES, AssignmentMode, Cadence, Dealer, Lead, Role, User
-from app.services import FieldError, audit, routing, visibility
+from app.models import CLOSED_STAGES, AssignmentMode, Dealer, Lead, Role, User
+from app.services import FieldError, audit, cadence, routing, visibility
 
 WEIGHTS = range(1, 6)
-# The bounds of each limit, as the database's check constraint on cadences has them.
-LIMITS = {"first_contact_minutes": (1, 1440), "return_after_hours": (1, 720), "recycle_days": (1, 365)}
 
 
 class AssignmentError(FieldError):
@@ -60,10 +56,7 @@ class LeadHandling:
     first_contact_minutes: int
     return_after_hours: int
     recycle_days: int
-
-
-DEFAULTS = LeadHandling(Dealer.__table__.c.assignment_mode.default.arg,
-                        *(Cadence.__table__.c[name].default.arg for name in LIMITS))
+    follow_up_days: dict[str, int]  # days between follow-ups by intent level
 
 
 def pool(manager: User):
@@ -206,45 +199,10 @@ def set_weight(manager: User, consultant: User, weight: int) -> None:
 
 
 def lead_handling(dealer: Dealer) -> LeadHandling:
-    """The dealer's lead-handling settings, its own or the defaults."""
-    row = db.session.scalar(select(Cadence).where(Cadence.dealer_id == dealer.id))
-    limits = {name: getattr(row, name, None) or getattr(DEFAULTS, name) for name in LIMITS}
-    return LeadHandling(dealer.assignment_mode or DEFAULTS.assignment_mode, **limits)
-
-
-def save_lead_handling(manager: User, wanted: LeadHandling) -> LeadHandling:
-    """Save the manager's dealer's lead-handling settings; returns them.
-
-    :raise AssignmentError: a limit out of its bounds, or a return limit that would come before the first call
-        is even due.
-    """
-    for name, (low, high) in LIMITS.items():
-        if not low <= getattr(wanted, name) <= high:
-            raise AssignmentError(name, _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high))
-    if wanted.return_after_hours * 60 <= wanted.first_contact_minutes:
-        raise AssignmentError("return_after_hours", _l(
-            "Leads would return before the first call is due: allow more hours than the first-contact limit."))
-    dealer = manager.dealer
-    current = lead_handling(dealer)
-    changed = {f.name for f in fields(LeadHandling) if getattr(current, f.name) != getattr(wanted, f.name)}
-    if not changed:
-        return current
-    row = db.session.scalar(select(Cadence).where(Cadence.dealer_id == dealer.id))
-    if row is None:
-        row = Cadence(dealer_id=dealer.id)
-        db.session.add(row)
-    dealer.assignment_mode = wanted.assignment_mode
-    for name in LIMITS:
-        setattr(row, name, getattr(wanted, name))
-    audit.record(manager, "dealer.settings_changed", dealer, dealer_id=dealer.id,
-                 before={name: _stored(getattr(current, name)) for name in sorted(changed)},
-                 after={name: _stored(getattr(wanted, name)) for name in sorted(changed)})
-    db.session.commit()
-    return wanted
-
-
-def _stored(value):
-    return value.value if isinstance(value, AssignmentMode) else value
+    """The dealer's lead handling as it applies: its assignment mode, the limits and rhythm of its policy."""
+    policy = cadence.policy_for(dealer)
+    return LeadHandling(dealer.assignment_mode, policy.first_contact_minutes, policy.return_after_hours,
+                        policy.recycle_days, policy.days)
 
 
 def _check_consultant(manager: User, consultant: User) -> None:

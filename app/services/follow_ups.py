@@ -1,14 +1,24 @@
-"""Follow-up tasks: a lead has at most one open next step; setting a new one completes the old."""
+"""Follow-up tasks: a lead has at most one open next step; setting a new one completes the old.
+
+A lead that meets one of its dealer's stop conditions (`stopped`: won, lost or invalid, or the customer opted out
+of calls) gets no next step: `set_next` leaves it without one, and moving its next step is refused.
+"""
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import FollowUpTask, Lead, TaskStatus, utcnow
+from app.models import Channel, ConsentRecord, FollowUpTask, Lead, Stage, StopCondition, TaskStatus, utcnow
+from app.services import cadence
 from app.services.cadence import Policy
 
 HORIZON = timedelta(days=366)
+STOPPED = {
+    StopCondition.WON: _l("This lead is won: its follow-ups have stopped."),
+    StopCondition.LOST: _l("This lead is closed: its follow-ups have stopped."),
+    StopCondition.OPTED_OUT: _l("The customer opted out of calls: this lead's follow-ups have stopped."),
+}
 
 
 class FollowUpError(ValueError):
@@ -45,12 +55,38 @@ def open_follow_up(lead: Lead) -> FollowUpTask | None:
         select(FollowUpTask).where(FollowUpTask.lead_id == lead.id, FollowUpTask.status == TaskStatus.OPEN))
 
 
+def stopped(policy: Policy, lead: Lead) -> StopCondition | None:
+    """The first of the policy's stop conditions that the lead meets, if any."""
+    met = {StopCondition.WON: lambda: lead.stage is Stage.DELIVERED,
+           StopCondition.LOST: lambda: lead.stage in (Stage.LOST, Stage.INVALID),
+           StopCondition.OPTED_OUT: lambda: _opted_out_of_calls(lead)}
+    return next((condition for condition in StopCondition if condition in policy.stop_on and met[condition]()),
+                None)
+
+
+def stop_condition(lead: Lead) -> StopCondition | None:
+    """The stop condition of its dealer's policy that the lead meets (none for a lead without a dealer)."""
+    return stopped(cadence.policy_for(lead.dealer), lead) if lead.dealer is not None else None
+
+
+def _opted_out_of_calls(lead: Lead) -> bool:
+    """Whether the customer's latest word on calls is a withdrawal (no record at all is no opt-out)."""
+    latest = db.session.scalar(
+        select(ConsentRecord.granted).where(ConsentRecord.customer_id == lead.customer_id,
+                                            ConsentRecord.channel == Channel.CALL)
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc()).limit(1))
+    return latest is False
+
+
 def set_next(lead: Lead, due_at: datetime | None, *, purpose: str | None = None,
              done: bool = True) -> FollowUpTask | None:
-    """Replace the lead's next step: the open one is done (or cancelled), a new one is due at `due_at`.
+    """Replace the lead's next step: the open one is done (or cancelled), a new one is due at `due_at`, unless
+    the lead meets a stop condition of its dealer's policy: then it is left without one.
 
     The caller commits. :param done: False when the old step is dropped rather than carried out.
     """
+    if due_at is not None and stop_condition(lead) is not None:
+        due_at = None
     current = open_follow_up(lead)
     if current is not None:
         current.status = TaskStatus.DONE if done else TaskStatus.CANCELLED
@@ -65,7 +101,12 @@ def set_next(lead: Lead, due_at: datetime | None, *, purpose: str | None = None,
 
 
 def reschedule(lead: Lead, due_at: datetime) -> FollowUpTask | None:
-    """Move the lead's next step to another time (the old one counts as moved, not done)."""
+    """Move the lead's next step to another time (the old one counts as moved, not done).
+
+    :raise FollowUpError: when the lead meets a stop condition of its dealer's policy.
+    """
+    if (condition := stop_condition(lead)) is not None:
+        raise FollowUpError(STOPPED[condition])
     task = set_next(lead, due_at, purpose=lead.open_follow_up.purpose if lead.open_follow_up else None, done=False)
     db.session.commit()
     return task

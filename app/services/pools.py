@@ -8,10 +8,11 @@ are cleared), a dealer's own stay with the dealer without a consultant. The open
 owns it now), the reason is kept on the lead until it is assigned again, the former consultant and the managers
 (or, for the desk, its inbox) are told, and the history and the audit log record it.
 
-Recycling (`recycle`, run by the worker): an open lead nobody has touched for the dealer's recycle period
-(14 days by default) goes back the same way. Untouched means no contact in that period (never contacted: no
-assignment in it) and no follow-up due in it or ahead: a C-level lead waiting for its monthly call stays, and so
-does one whose follow-up fell due a few days ago; one whose follow-up has been overdue for the whole period goes.
+Recycling (`recycle`, run by the worker): an open lead nobody has touched for the dealer's recycle period (its
+cadence policy's, 14 days by default) goes back the same way. Untouched means no contact in that period (never
+contacted: no assignment in it) and no follow-up due in it or ahead: a C-level lead waiting for its monthly call
+stays, and so does one whose follow-up fell due a few days ago; one whose follow-up has been overdue for the whole
+period goes.
 """
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -21,12 +22,11 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, Activity, ActivityKind, Cadence, Dealer, Lead, Origin, ReturnReason, User,
+    CLOSED_STAGES, Activity, ActivityKind, Lead, Origin, ReturnReason, User,
 )
-from app.services import audit, follow_ups, notices
+from app.services import audit, cadence, follow_ups, notices
 
 BATCH = 500
-DEFAULT_RECYCLE_DAYS = 14
 
 
 def take_back(lead: Lead, reason: ReturnReason, now: datetime, by: User | None = None) -> None:
@@ -53,9 +53,8 @@ def take_back(lead: Lead, reason: ReturnReason, now: datetime, by: User | None =
 def recycle(now: datetime) -> int:
     """Take back every untouched lead as the module describes; commits in batches. Returns how many."""
     dealers_by_days = defaultdict(list)
-    for dealer_id, days in db.session.execute(select(Dealer.id, Cadence.recycle_days).outerjoin(
-            Cadence, Cadence.dealer_id == Dealer.id)):
-        dealers_by_days[days or DEFAULT_RECYCLE_DAYS].append(dealer_id)
+    for dealer_id, days in db.session.execute(cadence.setting_by_dealer("recycle_days")):
+        dealers_by_days[days].append(dealer_id)
     recycled = 0
     last_touch = func.coalesce(Lead.last_contact_at, Lead.assigned_at)
     for days, dealer_ids in dealers_by_days.items():

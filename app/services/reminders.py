@@ -5,8 +5,9 @@
    a push: Today and the morning digest show it, and a burst of old reminders would only be noise.
 2. Appointments soon (`appointments_soon`): a booked visit or test drive starting within APPOINTMENT_NOTICE tells
    its consultant once; one that has begun already is marked without a message.
-3. The morning digest (`digests`): from each dealer's digest time on, in its time zone, every active consultant
-   with follow-ups due (or overdue) or appointments that day is told how many, once a day.
+3. The morning digest (`digests`): in the DIGEST_WINDOW after each dealer's digest time, in its time zone, every
+   active consultant with follow-ups due (or overdue) or appointments that day is told how many, once a day; a
+   worker that was stopped all morning sends no digest in the evening.
 Each sweep reads only rows nobody was reminded of (partial indexes on reminded_at IS NULL), writes the
 notifications in bulk and marks the rows in the same transaction, BATCH at a time; rows are claimed with
 FOR UPDATE SKIP LOCKED on PostgreSQL, and a notification's dedupe key makes a repeat a no-op.
@@ -24,6 +25,7 @@ from app.services import cadence, notices
 BATCH = 1000
 STALE = timedelta(hours=24)
 APPOINTMENT_NOTICE = timedelta(hours=1)
+DIGEST_WINDOW = timedelta(hours=3)
 
 
 def follow_ups_due(now: datetime) -> int:
@@ -75,15 +77,19 @@ def digests(now: datetime) -> int:
     waiting = select(User.dealer_id).where(
         User.role == Role.CONSULTANT, User.active.is_(True),
         or_(User.last_digest_on.is_(None), User.last_digest_on <= now.date())).distinct()
-    for dealer in db.session.scalars(select(Dealer).where(Dealer.id.in_(waiting), Dealer.active.is_(True))):
-        told += _digest(dealer, now)
+    dealers = list(db.session.scalars(select(Dealer).where(Dealer.id.in_(waiting), Dealer.active.is_(True))))
+    policies = cadence.policies_for(dealers)
+    for dealer in dealers:
+        told += _digest(dealer, policies[dealer.id], now)
     return told
 
 
-def _digest(dealer: Dealer, now: datetime) -> int:
-    policy = cadence.policy_for(dealer)
+def _digest(dealer: Dealer, policy: cadence.Policy, now: datetime) -> int:
     local = now.astimezone(policy.zone)
-    if policy.digest_at is None or local.time() < policy.digest_at:
+    if policy.digest_at is None:
+        return 0
+    due = datetime.combine(local.date(), policy.digest_at, tzinfo=policy.zone)
+    if not due <= local < due + DIGEST_WINDOW:
         return 0
     today, (_starts, day_ends) = local.date(), cadence.local_day(policy, now)
     consultants = list(db.session.scalars(select(User).where(

@@ -3,17 +3,19 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
 # Endpoints a user whose password must be replaced may still reach.
-_OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.locale", "static"}
+_OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.locale", "static",
+                                "service_worker.script"}
 
 
 def init_app(app: Flask) -> None:
     from app.views import (
-        account, appointments, assignments, auth, contacts, dealers, desk, home, imports, inbox, lead_actions,
-        leads, routing_rules, team, today, walk_ins,
+        account, appointments, assignments, auth, cadence, contacts, dealers, desk, home, imports, inbox, lead_actions,
+        leads, notification_settings, routing_rules, service_worker, team, today, walk_ins,
     )
 
     for module in (auth, account, home, today, leads, lead_actions, contacts, appointments, team, dealers,
-                   walk_ins, inbox, desk, imports, routing_rules, assignments):
+                   walk_ins, inbox, desk, imports, routing_rules, assignments, notification_settings, service_worker,
+                   cadence):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 

@@ -1,8 +1,8 @@
 """A manager's hand on who works which lead: assigning from the list or the lead page, handing over a
-consultant's leads, shifts and weights, and the dealer's lead-handling settings (rules: app.services.assignments).
+consultant's leads, shifts and weights (rules: app.services.assignments). The dealer's lead handling is set on
+its settings page (app.views.cadence).
 """
 import json
-from dataclasses import asdict
 
 from babel.lists import format_list
 from flask import Blueprint, flash, g, make_response, redirect, request, url_for
@@ -10,10 +10,10 @@ from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.models import AssignmentMode, Role
+from app.models import Role
 from app.schemas import first_errors
 from app.schemas.assignments import (
-    AssignSchema, AssignSelectedSchema, HandOverSchema, LeadHandlingSchema, ShiftSchema, WeightSchema,
+    AssignSchema, AssignSelectedSchema, HandOverSchema, ShiftSchema, WeightSchema,
 )
 from app.services import assignments, visibility
 from app.views.access import roles_required
@@ -109,28 +109,6 @@ def rotation(user_id: int, setting: str):
     except assignments.AssignmentError as error:
         return _rotation_answer(consultant, str(error))
     return _rotation_answer(consultant)
-
-
-@bp.route("/team/lead-handling", methods=["GET", "POST"])
-@manager_only
-def lead_handling():
-    """The dealer's lead handling: how leads reach consultants and how long they may wait."""
-    errors = {}
-    if request.method == "POST":
-        try:
-            wanted = assignments.LeadHandling(**LeadHandlingSchema().load(request.form))
-            assignments.save_lead_handling(current_user, wanted)
-        except ValidationError as error:
-            errors = first_errors(error.messages)
-        except assignments.AssignmentError as error:
-            errors = {error.field: str(error)}
-        else:
-            flash(_("Lead handling saved."), "success")
-            return redirect(url_for("team.index"), 303)
-    current = {name: str(value) for name, value in asdict(assignments.lead_handling(current_user.dealer)).items()}
-    return render("assignments/lead_handling.html", status=422 if errors else 200, errors=errors,
-                  form=request.form if errors else current, defaults=assignments.DEFAULTS, limits=assignments.LIMITS,
-                  modes=list(AssignmentMode))
 
 
 def _assigned(moved: int, consultant) -> str:

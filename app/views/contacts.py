@@ -58,6 +58,8 @@ def outcome(activity_id: int):
         return _sheet(activity, first_errors(error.messages), request.form, 422)
     except (FollowUpError, contacts.ContactError, AppointmentError) as error:
         return _sheet(activity, {"form": str(error)}, request.form, 422)
+    if lead.next_follow_up_at is None:  # the dealer's cadence stops here (won, lost, opted out)
+        return changed(lead, _("Saved. No next follow-up: the dealer's cadence stops for this lead."))
     return changed(lead, _("Saved. Next follow-up %(when)s.", when=when(lead.next_follow_up_at)))
 
 

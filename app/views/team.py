@@ -27,7 +27,7 @@ def index():
     )
     return render("team/index.html", consultants=list(consultants),
                   open_leads=assignments.open_lead_counts(current_user), weights=assignments.WEIGHTS,
-                  lead_handling=assignments.lead_handling(current_user.dealer), defaults=assignments.DEFAULTS)
+                  lead_handling=assignments.lead_handling(current_user.dealer))
 
 
 @bp.route("/new", methods=["GET", "POST"])

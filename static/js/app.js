@@ -57,4 +57,60 @@
   });
 
   document.addEventListener("lead-refused", (event) => toast(event.detail.message, true));
+
+  // Web Push on the notification settings page: ask the browser, subscribe with the server's public key, store
+  // the subscription, then show this device in the list. The service worker (/sw.js) shows what arrives.
+  function csrfToken() {
+    const holder = document.querySelector("[hx-headers]");
+    return holder ? JSON.parse(holder.getAttribute("hx-headers"))["X-CSRFToken"] : "";
+  }
+
+  function keyBytes(base64url) {
+    const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4));
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  }
+
+  function pushSupported() {
+    return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  }
+
+  async function showPushStatus() {
+    const status = document.querySelector("[data-push-status]");
+    if (!status) return;
+    if (!pushSupported()) { status.textContent = status.dataset.unsupported; return; }
+    if (Notification.permission === "denied") { status.textContent = status.dataset.denied; return; }
+    const registration = await navigator.serviceWorker.getRegistration("/");
+    const subscription = registration && await registration.pushManager.getSubscription();
+    status.textContent = subscription ? status.dataset.on : status.dataset.off;
+  }
+
+  async function subscribe(button) {
+    const status = document.querySelector("[data-push-status]");
+    if (!pushSupported()) { status.textContent = status.dataset.unsupported; return; }
+    if (await Notification.requestPermission() !== "granted") { status.textContent = status.dataset.denied; return; }
+    try {
+      const registration = await navigator.serviceWorker.register("/sw.js", {scope: "/"});
+      await navigator.serviceWorker.ready;
+      const subscription = await registration.pushManager.subscribe(
+        {userVisibleOnly: true, applicationServerKey: keyBytes(button.dataset.key)});
+      const response = await fetch(button.dataset.url, {
+        method: "POST", credentials: "same-origin", body: JSON.stringify(subscription),
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+      });
+      if (!response.ok) throw new Error("the server refused the subscription: " + response.status);
+      status.textContent = status.dataset.on;
+      toast(status.dataset.on, false);
+      htmx.ajax("GET", button.dataset.devices, {target: "#devices", swap: "innerHTML"});
+    } catch (error) {
+      status.textContent = status.dataset.failed;
+      console.warn(error);
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-push-subscribe]");
+    if (button) subscribe(button);
+  });
+  document.addEventListener("DOMContentLoaded", showPushStatus);
+  document.addEventListener("htmx:afterSettle", showPushStatus);
 })();
