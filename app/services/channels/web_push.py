@@ -27,7 +27,7 @@ from email.utils import parsedate_to_datetime
 from functools import cached_property
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal_column, select, update
 from sqlalchemy.orm import joinedload
 from webpush import WebPushException
 from webpush.types import WebPushKeys, WebPushSubscription
@@ -96,7 +96,8 @@ class WebPushChannel:
         """Take the due deliveries out of other workers' reach for CLAIM_LEASE, counting the attempt."""
         deliveries = list(db.session.scalars(
             select(PushDelivery)
-            .where(PushDelivery.state == DeliveryState.PENDING, PushDelivery.next_attempt_at <= now)
+            # the literal matches the partial index's predicate (a bound value would not, on SQLite)
+            .where(PushDelivery.state == literal_column("'pending'"), PushDelivery.next_attempt_at <= now)
             .order_by(PushDelivery.next_attempt_at, PushDelivery.id).limit(limit)
             .with_for_update(skip_locked=True, of=PushDelivery)
             .options(joinedload(PushDelivery.notification), joinedload(PushDelivery.subscription))))
