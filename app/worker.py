@@ -9,7 +9,9 @@ Each pass (`run_once`):
    (app.services.pools): it reads the open leads of every dealer, and a day-scale rule needs no minute-scale checks;
 5. lead imports whose web thread died (a deploy, a crash) carried on to their end (app.services.import_jobs);
 6. the outbox (app.services.outbox): new notifications fanned out to the channels, deferred past the quiet hours
-   of the user's dealer, and what is due delivered, retried with backoff.
+   of the user's dealer, and what is due delivered, retried with backoff;
+7. at most every PURGE_EVERY, Idempotency-Keys of offline entries older than their keeping time forgotten
+   (app.services.idempotency).
 Every step commits its own batches, so a worker stopped mid-pass loses nothing and the next pass carries on.
 Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers can run at once.
 """
@@ -19,11 +21,12 @@ import threading
 from datetime import datetime, timedelta
 
 from app.models import utcnow
-from app.services import first_contact_clock, import_jobs, outbox, pools, reminders
+from app.services import first_contact_clock, idempotency, import_jobs, outbox, pools, reminders
 
 log = logging.getLogger(__name__)
 RECYCLE_EVERY = timedelta(minutes=15)
 DIGEST_EVERY = timedelta(minutes=5)
+PURGE_EVERY = timedelta(hours=1)
 
 
 class Worker:
@@ -46,6 +49,7 @@ class Worker:
             done["imports"] += 1
         done["fanned_out"] = outbox.fan_out(now)
         done["delivered"] = outbox.deliver(now)
+        done["keys_purged"] = self._every(PURGE_EVERY, now, idempotency.purge)
         if any(done.values()):
             log.info("worker pass: %s", done)
         return done

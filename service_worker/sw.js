@@ -1,4 +1,5 @@
 // The app's service worker, served at /sw.js (root scope, Cache-Control: no-cache).
+// Fetch: pages and files come from the network (see below).
 // Web Push: a push shows its notification at once (inside waitUntil, so the browser keeps the worker alive and
 // never shows its own "site updated in the background"); a newer one for the same lead replaces the older (tag);
 // a tap focuses the app's window on the lead, or opens it.
@@ -6,6 +7,19 @@
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+// Requests for this app's pages and files go through here (Chrome also wants a fetch handler before it offers to
+// install the app). For now the network answers everything; the offline step makes fromNetwork network-first with
+// a cache fallback. Writes and other sites' requests are left to the browser.
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(fromNetwork(request));
+});
+
+function fromNetwork(request) {
+  return fetch(request);
+}
 
 self.addEventListener("push", (event) => {
   let message = {};

@@ -3,6 +3,7 @@ from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outco
 from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.models.audit import AuditEntry
 from app.models.cadence import BUILT_IN, DEFAULT_DAYS, SETTINGS, CadencePolicy, Digest, StopCondition
+from app.models.idempotency import IdempotentRequest
 from app.models.imports import ImportedRow, ImportState, LeadImport, LeadImportIssue
 from app.models.customers import Channel, ConsentMethod, ConsentRecord, Customer
 from app.models.leads import CLOSED_STAGES, OPEN_STAGES, IntentLevel, Lead, Origin, ReturnReason, Source, Stage
@@ -15,7 +16,7 @@ from app.models.users import Role, User
 from app.models.visits import ShowroomVisit
 
 __all__ = [
-    "Activity", "ActivityKind", "AssignmentMode", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
+    "Activity", "ActivityKind", "AssignmentMode", "IdempotentRequest", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
     "ReturnReason", "DeliveryState", "PushDelivery", "PushPreferences", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "BUILT_IN", "CLOSED_STAGES", "CadencePolicy", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "Digest", "FollowUpTask", "IntentLevel", "Lead",

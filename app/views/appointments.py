@@ -13,6 +13,7 @@ from app.schemas.lead_forms import AppointmentSchema
 from app.services import appointments, cadence, visibility
 from app.templating import when
 from app.views.access import roles_required
+from app.views.idempotency import idempotent
 from app.views.rendering import changed, gone, render_sheet
 
 bp = Blueprint("appointments", __name__)
@@ -21,6 +22,7 @@ dealer_staff = roles_required(Role.CONSULTANT, Role.MANAGER)
 
 @bp.route("/leads/<int:lead_id>/appointments", methods=["GET", "POST"])
 @dealer_staff
+@idempotent
 def book(lead_id: int):
     """Book a showroom visit or a test drive for the lead."""
     lead = visibility.get_lead_to_work(current_user, lead_id)

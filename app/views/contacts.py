@@ -15,6 +15,7 @@ from app.services import cadence, contacts, visibility
 from app.services.appointments import AppointmentError
 from app.services.follow_ups import FollowUpError, chosen_due
 from app.views.access import roles_required
+from app.views.idempotency import idempotent
 from app.templating import when
 from app.views.rendering import changed, render_sheet, wants_fragment
 
@@ -39,6 +40,7 @@ def attempt(lead_id: int, kind: str):
 
 @bp.route("/contacts/<int:activity_id>", methods=["GET", "POST"])
 @dealer_staff
+@idempotent
 def outcome(activity_id: int):
     """Log how the contact went, a note, and when to follow up next."""
     activity = _own_attempt(activity_id)

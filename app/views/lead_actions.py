@@ -15,6 +15,7 @@ from app.services import cadence, follow_ups, lead_changes, lead_details, visibi
 from app.services.phones import InvalidPhone
 from app.templating import when
 from app.views.access import roles_required
+from app.views.idempotency import idempotent
 from app.views.rendering import changed, render, render_sheet
 
 bp = Blueprint("lead_actions", __name__, url_prefix="/leads/<int:lead_id>")
@@ -48,6 +49,7 @@ def intent(lead_id: int):
 
 @bp.post("/next-follow-up")
 @dealer_staff
+@idempotent
 def next_follow_up(lead_id: int):
     """Move the next follow-up to another day."""
     lead = visibility.get_lead_to_work(current_user, lead_id)

@@ -9,6 +9,7 @@ from app.schemas import first_errors
 from app.schemas.walk_ins import WALK_IN_LEVELS, WALK_IN_SOURCES, LookupSchema, VisitSchema, WalkInSchema
 from app.services import walk_ins
 from app.views.access import roles_required
+from app.views.idempotency import idempotent
 from app.views.rendering import render, wants_fragment
 
 bp = Blueprint("walk_ins", __name__)
@@ -18,6 +19,7 @@ FORM_ERRORS = (ValidationError, walk_ins.WalkInError)
 
 @bp.route("/walk-ins/new", methods=["GET", "POST"])
 @dealer_staff
+@idempotent
 def new():
     """Register a walk-in, mobile number first; a customer the dealer already has gets a visit on their lead."""
     if request.method == "GET":

@@ -58,6 +58,23 @@
 
   document.addEventListener("lead-refused", (event) => toast(event.detail.message, true));
 
+  // The service worker for signed-in users, on every page and at the root scope: it makes the app installable
+  // and shows pushes. Once per document: a boosted navigation (signing in is one) keeps this script running.
+  let serviceWorkerRegistered = false;
+
+  function registerServiceWorker() {
+    const holder = document.querySelector("[data-service-worker]");
+    if (serviceWorkerRegistered || !holder || !("serviceWorker" in navigator)) return;
+    serviceWorkerRegistered = true;
+    navigator.serviceWorker.register(holder.dataset.serviceWorker, {scope: "/"}).catch((error) => {
+      serviceWorkerRegistered = false;
+      console.warn(error);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", registerServiceWorker);
+  document.addEventListener("htmx:afterSettle", registerServiceWorker);
+
   // Web Push on the notification settings page: ask the browser, subscribe with the server's public key, store
   // the subscription, then show this device in the list. The service worker (/sw.js) shows what arrives.
   function csrfToken() {
