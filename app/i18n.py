@@ -23,6 +23,12 @@ def select_locale() -> str | None:
     return _ACCEPT[best]
 
 
+def language_of(saved: str | None) -> str:
+    """The language to write to a user outside their request (a push, a digest, a background import): their own
+    setting, else the app's default."""
+    return saved if saved in LOCALES else str(babel.default_locale)
+
+
 def select_timezone() -> str | None:
     """Times show in the user's dealer's zone; brand users see the brand default."""
     if current_user and current_user.is_authenticated and current_user.dealer is not None:

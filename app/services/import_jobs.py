@@ -36,8 +36,8 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
-from app.extensions import babel, db
-from app.i18n import LOCALES
+from app.extensions import db
+from app.i18n import language_of
 from app.models import ImportState, LeadImport, LeadImportIssue, Role, User, utcnow
 from app.services import lead_files, lead_imports, routing
 
@@ -116,8 +116,7 @@ def _carry_on(import_id: int, locale: str | None = None) -> None:
     """Import a job this runner has claimed, from where it stands, in `locale`, else in the language the
     importer chose in their profile, else in the app's default."""
     job = db.session.get(LeadImport, import_id)
-    saved = job.user.locale if job.user.locale in LOCALES else str(babel.default_locale)
-    with force_locale(locale or saved):
+    with force_locale(locale or language_of(job.user.locale)):
         _import(job)
 
 

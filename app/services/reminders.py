@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, literal_column, or_, select, update
 
-from app.extensions import babel, db
-from app.i18n import LOCALES
+from app.extensions import db
+from app.i18n import language_of
 from app.models import Appointment, Customer, Dealer, FollowUpTask, Lead, Role, User
 from app.services import cadence, notices
 
@@ -122,7 +122,7 @@ def _digest(dealer: Dealer, policy: cadence.Policy, now: datetime) -> int:
 
 def _day_in_words(user: User, calls: int, visits: int) -> str:
     """"7 follow-ups and 2 appointments today", in the consultant's own language."""
-    with force_locale(user.locale if user.locale in LOCALES else str(babel.default_locale)):
+    with force_locale(language_of(user.locale)):
         follow_ups = ngettext("%(num)d follow-up", "%(num)d follow-ups", calls)
         if not visits:
             return ngettext("%(num)d follow-up today", "%(num)d follow-ups today", calls)

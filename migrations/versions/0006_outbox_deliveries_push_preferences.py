@@ -58,6 +58,14 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('fanned_out_at', sa.DateTime(), nullable=True))
         batch_op.create_index('ix_notifications_to_fan_out', ['id'], unique=False, postgresql_where=sa.text('fanned_out_at IS NULL'), sqlite_where=sa.text('fanned_out_at IS NULL'))
+    # Notifications written before the outbox existed were seen in the inbox already: pushing them now to every
+    # device would only wake people for old news.
+    op.execute("UPDATE notifications SET fanned_out_at = created_at")
+    # Likewise, follow-ups and appointments already past were shown on Today; only coming ones get reminders.
+    # Times are stored as naive UTC: PostgreSQL's clock is converted to UTC first, SQLite's is UTC already.
+    now = "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')" if op.get_bind().dialect.name == "postgresql" else "CURRENT_TIMESTAMP"
+    op.execute(f"UPDATE follow_up_tasks SET reminded_at = due_at WHERE due_at <= {now}")
+    op.execute(f"UPDATE appointments SET reminded_at = starts_at WHERE starts_at <= {now}")
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_digest_on', sa.Date(), nullable=True))

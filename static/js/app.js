@@ -60,16 +60,20 @@
 
   // The service worker for signed-in users, on every page and at the root scope: it makes the app installable
   // and shows pushes. Once per document: a boosted navigation (signing in is one) keeps this script running.
-  let serviceWorkerRegistered = false;
+  // Resolves to the registration, or to null where there is none (signed out, no support, a failure).
+  let registering = null;
 
   function registerServiceWorker() {
     const holder = document.querySelector("[data-service-worker]");
-    if (serviceWorkerRegistered || !holder || !("serviceWorker" in navigator)) return;
-    serviceWorkerRegistered = true;
-    navigator.serviceWorker.register(holder.dataset.serviceWorker, {scope: "/"}).catch((error) => {
-      serviceWorkerRegistered = false;
-      console.warn(error);
-    });
+    if (!holder || !("serviceWorker" in navigator)) return Promise.resolve(null);
+    if (!registering) {
+      registering = navigator.serviceWorker.register(holder.dataset.serviceWorker, {scope: "/"}).catch((error) => {
+        registering = null;  // the next page load tries again
+        console.warn(error);
+        return null;
+      });
+    }
+    return registering;
   }
 
   document.addEventListener("DOMContentLoaded", registerServiceWorker);
@@ -106,8 +110,8 @@
     if (!pushSupported()) { status.textContent = status.dataset.unsupported; return; }
     if (await Notification.requestPermission() !== "granted") { status.textContent = status.dataset.denied; return; }
     try {
-      const registration = await navigator.serviceWorker.register("/sw.js", {scope: "/"});
-      await navigator.serviceWorker.ready;
+      if (!await registerServiceWorker()) throw new Error("the service worker is not registered");
+      const registration = await navigator.serviceWorker.ready;
       const subscription = await registration.pushManager.subscribe(
         {userVisibleOnly: true, applicationServerKey: keyBytes(button.dataset.key)});
       const response = await fetch(button.dataset.url, {

@@ -5,10 +5,9 @@ user's language (their setting, else the app's default), from the same labels th
 """
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import force_locale
 
-from app.i18n import LOCALES
+from app.i18n import language_of
 from app.labels import label
 from app.models import Notification
 
@@ -28,9 +27,7 @@ def compose(notification: Notification, locale: str | None) -> Message:
 
     :param locale: the user's language setting; None or an unknown one means the app's default.
     """
-    if locale not in LOCALES:
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
+    with force_locale(language_of(locale)):
         title = str(label(notification.kind))
         body = str(label(notification.body)) if notification.body else ""
     if notification.title:
