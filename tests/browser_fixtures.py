@@ -6,6 +6,7 @@ browsers here. Without it browser tests skip with the reason, unless REQUIRE_BRO
 import os
 import shutil
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -21,6 +22,20 @@ IGNORED_CONSOLE = ("scheme does not have a registered handler",)
 def chromium_path() -> str | None:
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     return path if os.path.exists(path) or shutil.which(path) else None
+
+
+def until(page, expression: str, timeout: float = 10.0):
+    """Wait until a script expression is truthy and return its value.
+
+    Playwright's wait_for_function evaluates its predicate with eval() inside the page, which the app's CSP
+    (no 'unsafe-eval') refuses now and then; page.evaluate goes through the DevTools protocol and is not
+    subject to the page's CSP."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+    return value
 
 
 @pytest.fixture(scope="session")

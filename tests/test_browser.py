@@ -3,6 +3,7 @@ and htmx updates the lead list in place."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import Role
 from tests import factories
@@ -75,7 +76,7 @@ def test_search_updates_the_list_in_place_with_htmx(phone, world):
 
     phone.fill(".filters input[name=q]", "李")
     phone.wait_for_url(re.compile(r"q=%E6%9D%8E|q=李"))
-    phone.wait_for_function("document.querySelectorAll('#lead-rows .lead-row').length === 2")
+    expect(phone.locator("#lead-rows .lead-row")).to_have_count(2)
 
     assert phone.evaluate("window.__sameDocument") is True  # swapped in place, not a page load
     assert "韩梅梅" not in phone.inner_text("#lead-rows")

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import FollowUpTask, Lead, Outcome, Stage, TaskStatus, utcnow
@@ -53,7 +54,7 @@ def test_a_no_answer_call_is_logged_from_today_in_three_taps(large_phone, consul
     sheet.get_by_role("button", name="Save").click()                      # tap 3: the cadence's date is chosen
 
     large_phone.locator("#toast").get_by_text("Saved. Next follow-up").wait_for()
-    large_phone.wait_for_function("!document.querySelector('#overdue').innerText.includes('马丽')")
+    expect(large_phone.locator("#overdue")).not_to_contain_text("马丽")
     assert "Nothing overdue." in large_phone.locator("#overdue").inner_text()
     db.session.expire_all()
     saved = db.session.get(Lead, lead.id)

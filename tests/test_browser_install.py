@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path
+from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, until
 from tests.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -37,10 +37,10 @@ def test_a_signed_in_page_is_installable(installable_page, world):
 
     # The worker claims the page once it is active; a page that loaded before that is controlled after a reload.
     try:
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
-    except Exception:
+        until(page, "navigator.serviceWorker.controller !== null")
+    except TimeoutError:
         page.reload()
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+        until(page, "navigator.serviceWorker.controller !== null")
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
     assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.scope)") == page.url.split(
         "/today")[0] + "/"
