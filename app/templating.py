@@ -90,6 +90,30 @@ def _unread_notifications() -> int:
     return unread_count(current_user) if current_user.is_authenticated else 0
 
 
+def outbox_texts() -> dict:
+    """The words of offline entry, for static/js/outbox.js and app.js ({n}, {time} are filled in there)."""
+    return {
+        "queued": _("Saved on this phone. It will sync when there is signal."),
+        "badge": _("To sync: %(n)s", n="{n}"),
+        "as_of": _("Offline — as of %(time)s", time="{time}"),
+        "synced": _("Synced: %(n)s", n="{n}"),
+        "no_signal": _("No signal. Your entries stay on this phone."),
+        "sign_in": _("Sign in to sync the entries on this phone."),
+        "unavailable": _("This is not on the phone. Open it again when there is signal."),
+        "refused": _("The server did not accept this entry."),
+        "gone": _("This lead is no longer yours, or it is gone."),
+        "forbidden": _("You may not make this change any more."),
+        "retry": _("The server is busy. Trying again shortly."),
+        "waiting": _("Waiting to sync"),
+        "finish_first": _("Save or close what you are entering first, then reload."),
+        "discard": _("Discard this entry? It will not be saved anywhere."),
+        "sign_out": _("Entries waiting to sync: %(n)s. They stay on this phone and sync when you sign in "
+                      "again. Sign out?", n="{n}"),
+        "kinds": {"walk_in": _("Walk-in"), "contact": _("Contact"), "follow_up": _("Next follow-up"),
+                  "booking": _("Appointment"), "note": _("Note")},
+    }
+
+
 def is_overdue(moment: datetime | None) -> bool:
     return moment is not None and moment < utcnow()
 
@@ -99,7 +123,8 @@ def init_app(app: Flask) -> None:
                                  summary=activity_summary, source_label=lambda code: label(Source(code)),
                                  channel_label=lambda code: label(Channel(code)), device_name=device_name)
     app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact,
-                                 unread_notifications=_unread_notifications, now=utcnow)
+                                 unread_notifications=_unread_notifications, now=utcnow,
+                                 outbox_texts=outbox_texts)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

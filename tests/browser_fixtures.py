@@ -38,6 +38,22 @@ def until(page, expression: str, timeout: float = 10.0):
     return value
 
 
+def watch_registrations(cdp) -> tuple[list[str], threading.Event]:
+    """Listen for the page's service worker versions (CDP): the ids of activated registrations, and an event set
+    when one is activated."""
+    activated, ids = threading.Event(), []
+
+    def seen(event):
+        for version in event["versions"]:
+            if version["status"] == "activated" and version["runningStatus"] in ("running", "starting"):
+                ids.append(version["registrationId"])
+                activated.set()
+
+    cdp.on("ServiceWorker.workerVersionUpdated", seen)
+    cdp.send("ServiceWorker.enable")
+    return ids, activated
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run."""

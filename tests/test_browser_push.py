@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import re
-import threading
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -20,7 +19,7 @@ from app.models import Notification, PushSubscription
 from app.services import notices
 from app.services.channels import messages, push_rules
 from tests import factories
-from tests.browser_fixtures import PHONE
+from tests.browser_fixtures import PHONE, watch_registrations
 from tests.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -68,22 +67,6 @@ def device(browser, live_server):
     yield page, made
     context.close()
     assert not errors, errors
-
-
-def watch_registrations(cdp) -> tuple[list[str], threading.Event]:
-    """Listen for the page's service worker versions (CDP): the ids of activated registrations, and an event set
-    when one is activated."""
-    activated, ids = threading.Event(), []
-
-    def seen(event):
-        for version in event["versions"]:
-            if version["status"] == "activated" and version["runningStatus"] in ("running", "starting"):
-                ids.append(version["registrationId"])
-                activated.set()
-
-    cdp.on("ServiceWorker.workerVersionUpdated", seen)
-    cdp.send("ServiceWorker.enable")
-    return ids, activated
 
 
 def test_turning_on_notifications_stores_the_device_and_a_push_shows_its_notification(device, live_server, world):

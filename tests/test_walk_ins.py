@@ -205,6 +205,32 @@ def test_bad_input_is_refused_beside_the_field_and_nothing_typed_is_lost(client,
     assert [count(m) for m in (Customer, Lead, ShowroomVisit, Activity, ConsentRecord, FollowUpTask)] == [0] * 6
 
 
+def test_a_refused_walk_in_sent_by_htmx_gets_back_only_the_form_with_what_to_fix(client, auth, consultant):
+    data = {**WALK_IN, "name": "", "party_size": "4", "consent_call": "y"}
+    response = client.post("/walk-ins/new", data={"csrf_token": auth.csrf_token("/account"), **data},
+                           headers={"HX-Request": "true"})
+
+    form = response.get_data(as_text=True)
+    assert response.status_code == 422 and "HX-Request" in response.headers["Vary"]
+    assert "<html" not in form and "Showroom today" not in form
+    assert form.strip().endswith("</form>") and '<form class="card walk-in"' in form
+    assert 'id="f-name-note">This field is required.</p>' in form
+    assert 'value="13912345678"' in form and 'value="4"' in form and 'name="consent_call" value="y" checked' in form
+    assert """data-offline-entry='{"title": ""}'""" in form and 'name="csrf_token"' in form
+    assert count(Customer) == count(ShowroomVisit) == 0
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true", "HX-Boosted": "true"}])
+def test_the_walk_in_page_stays_a_whole_page_for_navigation_and_boosted_forms(client, auth, consultant, headers):
+    page = client.get("/walk-ins/new", headers=headers).get_data(as_text=True)
+    assert "<html" in page and "Showroom today" in page and '<form class="card walk-in"' in page
+    assert """data-offline-entry='{"title": ""}'""" in page
+    refused = client.post("/walk-ins/new", data={"csrf_token": auth.csrf_token("/account"), **WALK_IN, "name": ""},
+                          headers=headers)
+    assert refused.status_code == 422 and "<html" in refused.get_data(as_text=True)
+    assert 'id="f-name-note">This field is required.</p>' in refused.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("who", ["consultant", "manager"])
 def test_nothing_is_ticked_for_the_customer_on_a_fresh_form(client, auth, world, who):
     auth.sign_in(getattr(world.one, who))

@@ -1,9 +1,9 @@
-"""Forms of a consultant's work on a lead: contact outcome, next follow-up, appointment, stage, intent,
-close request, and the customer and lead details."""
+"""Forms of a consultant's work on a lead: contact outcome (or a whole contact logged in one go), next follow-up,
+appointment, stage, intent, close request, a note, and the customer and lead details."""
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.models import AppointmentKind, ApprovalKind, IntentLevel, Outcome, Stage
+from app.models import ActivityKind, AppointmentKind, ApprovalKind, IntentLevel, Outcome, Stage
 from app.schemas import REQUIRED, FormSchema, text
 
 DATE = {"invalid": _l("Enter a date."), **REQUIRED}
@@ -41,6 +41,25 @@ class OutcomeSchema(NextFollowUpSchema):
     def _booking_needs_a_time(self, data, **_kwargs):
         if data.get("book_kind") and not (data.get("book_date") and data.get("book_time")):
             raise ValidationError(_l("Choose the day and time of the appointment."), "book_date")
+
+
+class ContactLogSchema(OutcomeSchema):
+    """A call or message and its outcome in one form (a contact logged on a phone without signal): the channel,
+    and when it was made, as the phone's clock said (ISO 8601 with its offset, as JavaScript's toISOString)."""
+
+    kind = choice(ActivityKind, _l("Choose call, SMS or WeChat."), required=True, validate=validate.OneOf(
+        [ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT], error=_l("Choose call, SMS or WeChat.")))
+    made_at = fields.AwareDateTime(format="iso", required=True, error_messages={
+        **REQUIRED, "invalid": _l("The time of this contact is missing or unreadable."),
+        "invalid_awareness": _l("The time of this contact is missing or unreadable.")})
+
+
+class NoteSchema(FormSchema):
+    """A note on the lead's history, without a contact."""
+
+    note = fields.String(required=True, validate=validate.Length(
+        min=1, max=2000, error=_l("Write a note of at most {max} characters.")), error_messages={
+        "required": _l("Write the note first."), "null": _l("Write the note first."), "invalid": _l("Enter text.")})
 
 
 class AppointmentSchema(FormSchema):

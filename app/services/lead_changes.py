@@ -1,5 +1,6 @@
-"""Changing a lead's stage or intent level, and asking the manager to close it as lost or invalid or to cancel
-its next follow-up (consultants give leads up to escape follow-up work, so each needs a reason and a yes).
+"""Changing a lead's stage or intent level, adding a note to its history, and asking the manager to close it as
+lost or invalid or to cancel its next follow-up (consultants give leads up to escape follow-up work, so each needs
+a reason and a yes).
 
 Every change is also an activity, so the lead's history tells what happened and who did it; a stage change is
 an audit entry too.
@@ -72,6 +73,15 @@ def change_intent(user: User, lead: Lead, level: IntentLevel, *, commit: bool = 
         db.session.commit()
 
 
+def add_note(user: User, lead: Lead, text: str) -> Activity:
+    """Add a note to the lead's history (something learned or agreed, without a call or message to log); it
+    changes nothing else on the lead. A note may reach a lead closed since it was written on a phone without
+    signal: it is kept all the same, history is never refused."""
+    note = _record(user, lead, ActivityKind.NOTE, None, text)
+    db.session.commit()
+    return note
+
+
 def pending_request(lead: Lead) -> ApprovalRequest | None:
     """The lead's undecided request, if any: the lead shows "lost requested" (or the like) meanwhile."""
     return db.session.scalar(select(ApprovalRequest).where(
@@ -104,5 +114,7 @@ def request_approval(user: User, lead: Lead, kind: ApprovalKind, reason: str,
     return request
 
 
-def _record(user: User, lead: Lead, kind: ActivityKind, summary: str, note: str | None = None) -> None:
-    db.session.add(Activity(lead_id=lead.id, user_id=user.id, kind=kind, summary=summary, note=note))
+def _record(user: User, lead: Lead, kind: ActivityKind, summary: str | None, note: str | None = None) -> Activity:
+    activity = Activity(lead_id=lead.id, user_id=user.id, kind=kind, summary=summary, note=note)
+    db.session.add(activity)
+    return activity

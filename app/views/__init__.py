@@ -4,7 +4,7 @@ from flask_login import current_user
 
 # Endpoints a user whose password must be replaced may still reach.
 _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.locale", "static",
-                                "service_worker.script", "service_worker.manifest"}
+                                "service_worker.script", "service_worker.manifest", "service_worker.session"}
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """One-tap contact: tapping Call, SMS or WeChat records the attempt; the outcome sheet logs how it went and
-sets the next follow-up."""
+sets the next follow-up. Without signal the attempt cannot be recorded first: the phone opens the log sheet
+instead, which records the attempt and its outcome in one request when it is sent."""
 from datetime import datetime
 
 from flask import Blueprint, abort, redirect, request, url_for
@@ -8,9 +9,9 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.extensions import db
-from app.models import Activity, ActivityKind, Role
+from app.models import Activity, ActivityKind, Lead, Role, utcnow
 from app.schemas import first_errors
-from app.schemas.lead_forms import OutcomeSchema
+from app.schemas.lead_forms import ContactLogSchema, OutcomeSchema
 from app.services import cadence, contacts, visibility
 from app.services.appointments import AppointmentError
 from app.services.follow_ups import FollowUpError, chosen_due
@@ -50,16 +51,48 @@ def outcome(activity_id: int):
     try:
         data = OutcomeSchema().load(request.form)
         policy = cadence.policy_for(lead.dealer)
-        booking = None
-        if data.get("book_kind"):
-            starts_at = datetime.combine(data["book_date"], data["book_time"], tzinfo=policy.zone)
-            booking = contacts.Booking(data["book_kind"], starts_at, data.get("book_model"))
         contacts.log_outcome(current_user, activity, lead, outcome=data.get("outcome"), note=data.get("note"),
-                             next_due=chosen_due(policy, data), booking=booking)
+                             next_due=chosen_due(policy, data), booking=_booking(policy, data))
     except ValidationError as error:
         return _sheet(activity, first_errors(error.messages), request.form, 422)
     except (FollowUpError, contacts.ContactError, AppointmentError) as error:
         return _sheet(activity, {"form": str(error)}, request.form, 422)
+    return _saved(lead)
+
+
+@bp.route("/leads/<int:lead_id>/contacts/log", methods=["GET", "POST"])
+@dealer_staff
+@idempotent
+def log(lead_id: int):
+    """Log a call or message with its outcome in one go, at the time the phone says it was made: the sheet a
+    phone opens when tapping Call cannot reach the server; the entry waits on the phone until there is signal.
+    `?kind=` chooses the channel the sheet opens with."""
+    lead = visibility.get_lead_to_work(current_user, lead_id)
+    if request.method == "GET":
+        kind = request.args.get("kind")
+        return _log_sheet(lead, {}, {"kind": kind if kind in _channels(lead) else ActivityKind.CALL.value})
+    try:
+        data = ContactLogSchema().load(request.form)
+        policy = cadence.policy_for(lead.dealer)
+        contacts.log_contact(current_user, lead, data["kind"], data["made_at"], outcome=data.get("outcome"),
+                             note=data.get("note"), next_due=chosen_due(policy, data),
+                             booking=_booking(policy, data))
+    except ValidationError as error:
+        return _log_sheet(lead, first_errors(error.messages), request.form, 422)
+    except (FollowUpError, contacts.ContactError, AppointmentError) as error:
+        return _log_sheet(lead, {"form": str(error)}, request.form, 422)
+    return _saved(lead)
+
+
+def _booking(policy: cadence.Policy, data: dict) -> contacts.Booking | None:
+    """The visit or test drive agreed on the call, its day and time read in the dealer's zone."""
+    if not data.get("book_kind"):
+        return None
+    starts_at = datetime.combine(data["book_date"], data["book_time"], tzinfo=policy.zone)
+    return contacts.Booking(data["book_kind"], starts_at, data.get("book_model"))
+
+
+def _saved(lead: Lead):
     if lead.next_follow_up_at is None:  # the dealer's cadence stops here (won, lost, opted out)
         return changed(lead, _("Saved. No next follow-up: the dealer's cadence stops for this lead."))
     return changed(lead, _("Saved. Next follow-up %(when)s.", when=when(lead.next_follow_up_at)))
@@ -79,3 +112,18 @@ def _sheet(activity: Activity, errors: dict, form, status: int = 200):
     picks = cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, activity.occurred_at)
     return render_sheet("contacts/_sheet.html", _("Log contact"), status=status, lead=lead, activity=activity,
                         errors=errors, form=form, picks=picks)
+
+
+def _log_sheet(lead: Lead, errors: dict, form, status: int = 200):
+    """The log sheet, its time of contact now unless the form brought one (the phone's script sets it again
+    when the sheet opens: the time the consultant makes the call, not when the page was loaded)."""
+    now = utcnow()
+    picks = cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, now)
+    return render_sheet("contacts/_log_sheet.html", _("Log contact"), status=status, lead=lead, errors=errors,
+                        form=form, picks=picks, channels=_channels(lead),
+                        made_at=form.get("made_at") or now.isoformat())
+
+
+def _channels(lead: Lead) -> list[ActivityKind]:
+    """The ways to reach this customer: call and SMS, and WeChat when their WeChat id is known."""
+    return [kind for kind in contacts.CHANNELS if kind is not ActivityKind.WECHAT or lead.customer.wechat_id]

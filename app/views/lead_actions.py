@@ -1,5 +1,5 @@
-"""One-tap changes on a lead page: stage, intent level, next follow-up, requests for the manager's approval
-(close as lost or invalid, cancel the follow-up), the details."""
+"""One-tap changes on a lead page: stage, intent level, next follow-up, a note, requests for the manager's
+approval (close as lost or invalid, cancel the follow-up), the details."""
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +9,8 @@ from app.labels import label
 from app.models import ApprovalKind, Role
 from app.schemas import first_errors
 from app.schemas.lead_forms import (
-    CancelFollowUpSchema, CloseRequestSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema, StageSchema,
+    CancelFollowUpSchema, CloseRequestSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema, NoteSchema,
+    StageSchema,
 )
 from app.services import cadence, follow_ups, lead_changes, lead_details, visibility
 from app.services.phones import InvalidPhone
@@ -59,6 +60,19 @@ def next_follow_up(lead_id: int):
     except ONE_TAP_ERRORS as error:
         return changed(lead, _message(error), refused=True)
     return changed(lead, _("Next follow-up %(when)s.", when=when(due)))
+
+
+@bp.post("/notes")
+@dealer_staff
+@idempotent
+def note(lead_id: int):
+    """Add a note to the lead's history without logging a contact."""
+    lead = visibility.get_lead_to_work(current_user, lead_id)
+    try:
+        lead_changes.add_note(current_user, lead, NoteSchema().load(request.form)["note"])
+    except ONE_TAP_ERRORS as error:
+        return changed(lead, _message(error), refused=True)
+    return changed(lead, _("Note added."))
 
 
 @bp.route("/close", methods=["GET", "POST"])

@@ -80,9 +80,10 @@ def _messages(error: Exception) -> dict[str, str]:
 
 
 def _form_page(errors: dict):
-    """The walk-in form with what was typed (both of this module's forms post it) and the messages beside it."""
+    """The walk-in form with what was typed (both of this module's forms post it) and the messages beside it: the
+    page, or only the form for an htmx request (an offline walk-in sent later shows what needs fixing)."""
     form = request.form
-    return render("walk_ins/new.html", status=422 if errors else 200, errors=errors, form=form,
+    return render("walk_ins/new.html", "walk_ins/_form.html", status=422 if errors else 200, errors=errors, form=form,
                   lookup=walk_ins.look_up(current_user, form.get("phone", "")),
                   consultants=walk_ins.consultant_choices(current_user), levels=WALK_IN_LEVELS,
                   sources=WALK_IN_SOURCES)
