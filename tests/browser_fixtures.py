@@ -38,14 +38,15 @@ def until(page, expression: str, timeout: float = 10.0):
     return value
 
 
-def watch_registrations(cdp) -> tuple[list[str], threading.Event]:
-    """Listen for the page's service worker versions (CDP): the ids of activated registrations, and an event set
-    when one is activated."""
+def watch_registrations(cdp, *, running: bool = True) -> tuple[list[str], threading.Event]:
+    """Listen for the page's service worker versions (CDP): the ids of activated registrations (only running ones
+    unless running=False: an idle worker is stopped), and an event set when one is activated."""
     activated, ids = threading.Event(), []
 
     def seen(event):
         for version in event["versions"]:
-            if version["status"] == "activated" and version["runningStatus"] in ("running", "starting"):
+            if version["status"] == "activated" and (
+                    not running or version["runningStatus"] in ("running", "starting")):
                 ids.append(version["registrationId"])
                 activated.set()
 

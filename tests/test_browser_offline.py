@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Activity, ActivityKind, Appointment, Customer, IdempotentRequest
 from app.services import cadence
 from tests import factories
-from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, until
+from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, until, watch_registrations
 
 pytestmark = pytest.mark.browser
 
@@ -313,3 +313,128 @@ def test_thirty_entries_made_offline_survive_reloads_and_a_restart_and_reach_the
     assert rows_made(me) == {"keys": 30, "calls": 6, "notes": 6, "visits": 6, "appointments": 6, "customers": 6,
                              "follow_up_moves": 6}
     assert len(network.writes()) == 30
+
+
+def test_server_errors_and_a_lost_answer_on_the_way_still_apply_each_entry_once(phone_factory, network, world):
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory()
+    page = signed_in(phone, me)
+    kept_for_offline(phone, [lead])
+    phone.offline()
+    for n in range(2):
+        register_walk_in(page, f"1381234{n:04d}", f"到店{n}")
+    for n in range(3):
+        add_note(page, lead, f"第{n}条")
+    expect_waiting(page, 5)
+    network.requests.clear()
+
+    network.fail_writes = 2  # the first two replays meet a failing server ...
+    network.lose_answers = 1  # ... the third is saved, but its answer is lost on the way back
+    phone.offline(False)
+
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=30_000)
+    made = rows_made(me)
+    assert (made["keys"], made["customers"], made["visits"], made["notes"]) == (5, 2, 2, 3)
+    assert len(network.writes()) == 5 + 2 + 1  # every entry once, two refused by the server, one sent again
+    notes = db.session.scalars(select(Activity.note).where(Activity.kind == ActivityKind.NOTE)
+                               .order_by(Activity.id)).all()
+    assert notes == ["第0条", "第1条", "第2条"]  # in the order they were made
+
+
+def test_without_background_sync_entries_go_when_the_signal_returns_and_on_the_next_start(
+        phone_factory, network, world):
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory(without_sync=True)
+    page = signed_in(phone, me)
+    assert page.evaluate("navigator.serviceWorker.ready.then((r) => 'sync' in r)") is False
+    kept_for_offline(phone, [lead])
+
+    phone.offline()
+    add_note(page, lead, "在地下车库")
+    expect_waiting(page, 1)
+    phone.offline(False)  # "online"
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=15_000)
+    assert rows_made(me)["notes"] == 1
+
+    phone.offline()
+    add_note(page, lead, "关机前")
+    expect_waiting(page, 1)
+    phone.close()  # the phone is switched off without signal, and on again where there is some
+    page = phone.open()
+    page.goto("/today")  # loading the app sends
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=15_000)
+    assert rows_made(me)["notes"] == 2
+
+
+def test_the_worker_sends_on_the_sync_event_with_no_page_open(phone_factory, network, world):
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory()
+    page = signed_in(phone, me)
+    kept_for_offline(phone, [lead])
+    cdp = phone.context.new_cdp_session(page)
+    registrations, activated = watch_registrations(cdp, running=False)
+    page.reload()  # the worker wakes up for the page, and the DevTools protocol names its registration
+    assert activated.wait(10)
+
+    phone.offline()
+    add_note(page, lead, "同步事件")
+    expect_waiting(page, 1)
+    page.goto("about:blank")  # no page of the app is open
+    phone.offline(False)
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": network.url, "registrationId": registrations[-1],
+                                                 "tag": "outbox", "lastChance": False})
+    for _attempt in range(100):
+        if rows_made(me)["notes"]:
+            break
+        page.wait_for_timeout(100)
+    assert rows_made(me)["notes"] == 1
+    page.goto("/today")
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+
+
+def test_a_refused_entry_waits_in_needs_attention_until_fixed_or_discarded(phone_factory, network, world):
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory()
+    page = signed_in(phone, me)
+    kept_for_offline(phone, [lead])
+    phone.offline()
+    register_walk_in(page, "12345", "号码错了")  # a number that is no mobile number
+    move_follow_up(page, lead)
+    expect_waiting(page, 2)
+    lead.consultant_id = world.one.colleague.id  # meanwhile the manager gives the lead to a colleague
+    db.session.commit()
+
+    phone.offline(False)
+    page.goto("/outbox")
+    attention = page.locator("[data-outbox-list=attention]")
+    expect(attention.locator(".outbox-entry")).to_have_count(2, timeout=15_000)
+    walk_in, follow_up = attention.locator(".outbox-entry").all()
+    expect(walk_in).to_contain_text("Walk-in")
+    expect(walk_in).to_contain_text("号码错了")
+    expect(walk_in.locator(".error")).to_contain_text("check the digits")
+    expect(follow_up).to_contain_text("This lead is no longer yours, or it is gone.")
+    expect(follow_up.get_by_role("button", name="Fix and resend")).to_be_hidden()  # nothing to fix: discard
+    page.reload()  # nothing is dropped
+    expect(attention.locator(".outbox-entry")).to_have_count(2)
+    expect(page.locator("[data-outbox-badge]")).to_have_class(re.compile("attention"))
+
+    attention.locator(".outbox-entry").first.get_by_role("button", name="Fix and resend").click()
+    sheet = page.locator("#sheet")
+    expect(sheet.locator("#f-phone")).to_have_value("12345")
+    sheet.locator("#f-phone").fill("13812349999")
+    sheet.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/leads/\d+$"))
+    assert db.session.scalar(select(Customer.name).where(Customer.phone_e164 == "+8613812349999")) == "号码错了"
+
+    page.goto("/outbox")
+    expect(attention.locator(".outbox-entry")).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.accept())
+    attention.locator(".outbox-entry").get_by_role("button", name="Discard").click()
+    expect(attention).to_be_hidden()
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+    assert phone.outbox() == []
+    assert rows_made(me)["follow_up_moves"] == 0

@@ -17,7 +17,7 @@
   // Keys: one per entry, made when the form is first sent and kept until the server (or the outbox) has it,
   // so a second tap on Save, or the same form sent again after a timeout, is the same entry.
   document.addEventListener("htmx:configRequest", (event) => {
-    const form = event.detail.elt.closest && event.detail.elt.closest("form[data-offline-entry]");
+    const form = offlineForm(event.detail.elt);
     if (!form || !user() || !(window.crypto && crypto.randomUUID)) return;
     if (!form.dataset.entryKey) form.dataset.entryKey = crypto.randomUUID();
     const about = JSON.parse(form.dataset.offlineEntry || "{}");
@@ -28,12 +28,29 @@
     event.detail.headers["X-Offline-Entry"] = encodeURIComponent(JSON.stringify(about));
   });
 
-  document.addEventListener("htmx:afterRequest", (event) => {
-    const form = event.detail.elt.closest && event.detail.elt.closest("form[data-offline-entry]");
-    if (!form || !event.detail.successful) return;
-    delete form.dataset.entryKey;  // the next entry from this form is another one
+  // Saved (or queued): the next entry from this form is another one, and a fixed entry's refused copy goes.
+  // Before the swap, as a boosted form is gone after it (its events would no longer reach the document).
+  function saved(form) {
+    delete form.dataset.entryKey;
     delete form.dataset.dirty;
-    if (form.dataset.fixes) window.Outbox.remove(Number(form.dataset.fixes)).then(refresh);
+    if (form.dataset.fixes) {
+      const refused = Number(form.dataset.fixes);
+      delete form.dataset.fixes;
+      window.Outbox.remove(refused).then(refresh);
+    }
+  }
+
+  const offlineForm = (element) => element && element.closest && element.closest("form[data-offline-entry]");
+  // The element that made the request (for a boosted form, detail.elt is the boosting <body>).
+  const sender = (detail) => offlineForm(detail.requestConfig ? detail.requestConfig.elt : detail.elt);
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const form = sender(event.detail);
+    if (form && !event.detail.isError && event.detail.xhr.status < 300) saved(form);
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = sender(event.detail);
+    if (form && event.detail.successful) saved(form);
   });
 
   // The worker kept the entry: the form is done, as if the server had it.
@@ -151,9 +168,9 @@
     return said ? said.textContent.trim() : texts().refused;
   }
 
-  // The form the server sent back with the entry's values and its messages, when it sent one.
+  // The entry's form as the server sent it back, with the values and the messages, when it sent one.
   function problemForm(problem) {
-    return new DOMParser().parseFromString(problem.html || "", "text/html").querySelector("form");
+    return new DOMParser().parseFromString(problem.html || "", "text/html").querySelector("form[data-offline-entry]");
   }
 
   // Fix: the returned form opens in the sheet with the current CSRF token; once it is saved (or queued again)
@@ -198,8 +215,8 @@
     if (!user() || !supported()) return;
     clearTimeout(retryTimer);
     const waiting = (await window.Outbox.counts(user())).waiting;
-    if (!waiting) {
-      status("");
+    if (!waiting || !navigator.onLine) {
+      status(waiting ? texts().no_signal : "");
       return;
     }
     const result = await window.Outbox.sync();
@@ -207,8 +224,8 @@
     const words = {offline: texts().no_signal, retry: texts().retry, "signed-out": texts().sign_in};
     status(words[result.state] || "");
     if (byHand && words[result.state]) app().toast(words[result.state], true);
-    if ((result.state === "offline" || result.state === "retry") && navigator.onLine) {
-      retryIn = Math.min(retryIn ? retryIn * 2 : 2000, 60000);
+    if (["offline", "retry", "busy"].includes(result.state) && navigator.onLine) {  // busy: the worker is at it
+      retryIn = Math.min(retryIn ? retryIn * 2 : 1000, 60000);
       retryTimer = setTimeout(send, retryIn);
     } else {
       retryIn = 0;
