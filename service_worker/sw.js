@@ -168,7 +168,7 @@ async function unavailable(variant) {
 
 // A page asks to keep some pages while there is signal (the leads on Today, with their forms), so they can
 // be opened and entered offline later. Copies younger than FRESH are left as they are.
-const FRESH = 30 * 60 * 1000;
+const FRESH = 2 * 60 * 60 * 1000;
 
 async function warm(list) {
   const cache = await caches.open(PAGES_CACHE);

@@ -7,6 +7,7 @@ connection is a WSGI wrapper that records every request reaching the app, and ca
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from app.models import Activity, ActivityKind, Appointment, Customer, IdempotentRequest
 from app.services import cadence
+from app.views import service_worker
 from tests import factories
 from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, until, watch_registrations
 
@@ -197,11 +199,15 @@ def register_walk_in(page, number: str, name: str):
     page.get_by_role("button", name="Save").click()
 
 
-def log_call(page, name: str):
+def log_contact(page, name: str, channel: str = "Call"):
     page.goto("/today")
-    page.locator(".today-row", has_text=name).get_by_role("link", name="Call").click()
+    page.locator(".today-row", has_text=name).get_by_role("link", name=channel).click()
     sheet = page.locator("#sheet")
-    sheet.locator("label", has_text="No answer").click()
+    if channel == "Call":
+        sheet.locator("label", has_text="No answer").click()
+    else:  # the sheet opens on the channel tapped; a message has no outcome to choose
+        expect(sheet.locator("input[name=kind][value=sms]")).to_be_checked()
+        expect(sheet.get_by_text("How did the call go?")).to_be_hidden()
     sheet.get_by_role("button", name="Save").click()
     expect(sheet).to_be_hidden()
 
@@ -244,8 +250,16 @@ def kept_for_offline(phone, leads):
         phone.keeps(f"/leads/{lead.id}/appointments?kind=visit", fragment=True)
     phone.page.goto("/today")
     for lead in leads:
-        phone.keeps(f"/leads/{lead.id}/contacts/log?kind=call", fragment=True)
+        phone.keeps(f"/leads/{lead.id}/contacts/log", fragment=True)
     phone.keeps("/walk-ins/new")
+
+
+def eventually(condition, timeout: float = 15.0):
+    """Wait until the condition (on the server's side) holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the server never got there"
+        time.sleep(0.1)
 
 
 def visit_day(world) -> str:
@@ -261,6 +275,7 @@ def rows_made(me) -> dict:
         "keys": db.session.scalar(select(func.count()).select_from(IdempotentRequest)
                                   .where(IdempotentRequest.user_id == me.id)),
         "calls": sum(a.kind is ActivityKind.CALL and a.outcome is not None for a in activities),
+        "messages": sum(a.kind is ActivityKind.SMS for a in activities),
         "notes": sum(a.kind is ActivityKind.NOTE for a in activities),
         "visits": sum(a.kind is ActivityKind.VISIT for a in activities),
         "appointments": db.session.scalar(select(func.count()).select_from(Appointment)
@@ -285,7 +300,7 @@ def test_thirty_entries_made_offline_survive_reloads_and_a_restart_and_reach_the
     made = 0
     for n, lead in enumerate(leads):
         register_walk_in(page, f"1381234{n:04d}", f"到店{n}")
-        log_call(page, lead.customer.name)
+        log_contact(page, lead.customer.name, "SMS" if n == 5 else "Call")
         move_follow_up(page, lead)
         book_visit(page, lead, visit_day(world), f"{10 + n}:00")
         add_note(page, lead, f"想要白色 {n}")
@@ -310,7 +325,7 @@ def test_thirty_entries_made_offline_survive_reloads_and_a_restart_and_reach_the
 
     expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=30_000)
     assert phone.outbox() == []
-    assert rows_made(me) == {"keys": 30, "calls": 6, "notes": 6, "visits": 6, "appointments": 6, "customers": 6,
+    assert rows_made(me) == {"keys": 30, "calls": 5, "messages": 1, "notes": 6, "visits": 6, "appointments": 6, "customers": 6,
                              "follow_up_moves": 6}
     assert len(network.writes()) == 30
 
@@ -364,8 +379,9 @@ def test_without_background_sync_entries_go_when_the_signal_returns_and_on_the_n
     phone.close()  # the phone is switched off without signal, and on again where there is some
     page = phone.open()
     page.goto("/today")  # loading the app sends
-    expect(page.locator("[data-outbox-badge]")).to_be_hidden(timeout=15_000)
-    assert rows_made(me)["notes"] == 2
+    eventually(lambda: rows_made(me)["notes"] == 2)
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+    assert phone.outbox() == []
 
 
 def test_the_worker_sends_on_the_sync_event_with_no_page_open(phone_factory, network, world):
@@ -386,11 +402,7 @@ def test_the_worker_sends_on_the_sync_event_with_no_page_open(phone_factory, net
     phone.offline(False)
     cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": network.url, "registrationId": registrations[-1],
                                                  "tag": "outbox", "lastChance": False})
-    for _attempt in range(100):
-        if rows_made(me)["notes"]:
-            break
-        page.wait_for_timeout(100)
-    assert rows_made(me)["notes"] == 1
+    eventually(lambda: rows_made(me)["notes"] == 1)
     page.goto("/today")
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
 
@@ -438,3 +450,34 @@ def test_a_refused_entry_waits_in_needs_attention_until_fixed_or_discarded(phone
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
     assert phone.outbox() == []
     assert rows_made(me)["follow_up_moves"] == 0
+
+
+def test_a_new_release_is_offered_and_taken_on_a_tap_never_in_the_middle_of_an_entry(
+        phone_factory, network, world, monkeypatch):
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory()
+    page = signed_in(phone, me)
+    page.goto(f"/leads/{lead.id}")
+    prompt = page.locator("[data-update-prompt]")
+    expect(prompt).to_be_hidden()
+
+    old_release = service_worker.release()
+    monkeypatch.setattr(service_worker, "release", lambda: "0123456789ab")  # a deploy
+    page.evaluate("navigator.serviceWorker.getRegistration().then((registration) => registration.update())")
+    expect(prompt).to_be_visible()
+    expect(prompt).to_contain_text("A new version of the app is ready.")
+
+    page.fill("textarea[name=note]", "客户说下周再来")  # the consultant is typing
+    prompt.get_by_role("button", name="Reload").click()
+    expect(page.locator("#toast")).to_have_text("Save or close what you are entering first, then reload.")
+    assert page.input_value("textarea[name=note]") == "客户说下周再来"
+    assert f"shell-{old_release}" in page.evaluate("caches.keys()")  # the running release still serves
+
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#toast")).to_have_text("Note added.")
+    with page.expect_navigation():
+        prompt.get_by_role("button", name="Reload").click()
+    until(page, "caches.keys().then((names) => names.every((name) => name.endsWith('-0123456789ab')))")
+    expect(prompt).to_be_hidden()
+    assert rows_made(me)["notes"] == 1

@@ -26,10 +26,6 @@
   document.addEventListener("click", (event) => {
     const trigger = event.target.closest("[data-attempt]");
     if (trigger) {
-      if (!navigator.onLine && trigger.dataset.offlineSheet) {  // the dialler works; the log waits on the phone
-        htmx.ajax("GET", trigger.dataset.offlineSheet, {source: trigger, target: "#sheet-body", swap: "innerHTML"});
-        return;
-      }
       if (trigger.dataset.copy && navigator.clipboard) {
         navigator.clipboard.writeText(trigger.dataset.copy).then(
           () => toast(trigger.dataset.copied), () => toast(trigger.dataset.copy));

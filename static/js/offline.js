@@ -65,11 +65,28 @@
     if (navigator.onLine) sendSoon(500);  // queued behind older entries: send them all now
   });
 
-  // Call or SMS without signal: the dialler still works; the contact is logged on a form kept on the phone.
+  // Call or SMS without signal: the dialler still works; the contact is logged on the form kept on the phone
+  // (instead of recording the attempt first, static/js/app.js), with the channel tapped chosen.
+  function openLogSheet(trigger) {
+    htmx.ajax("GET", trigger.dataset.offlineSheet, {source: trigger, target: "#sheet-body", swap: "innerHTML"})
+      .then(() => {
+        const channel = app().sheetBody().querySelector(`input[name="kind"][value="${trigger.dataset.kind}"]`);
+        if (channel) channel.checked = true;
+      });
+  }
+
+  document.addEventListener("click", (event) => {
+    const trigger = event.target.closest && event.target.closest("[data-attempt][data-offline-sheet]");
+    if (trigger && !navigator.onLine) {
+      event.stopPropagation();  // the link still opens the dialler
+      openLogSheet(trigger);
+    }
+  }, true);
+
   document.addEventListener("htmx:sendError", (event) => {
     const trigger = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-offline-sheet]");
     if (trigger) {
-      htmx.ajax("GET", trigger.dataset.offlineSheet, {source: trigger, target: "#sheet-body", swap: "innerHTML"});
+      openLogSheet(trigger);
     } else {
       app().toast(texts().no_signal, true);
     }
