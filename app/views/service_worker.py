@@ -4,7 +4,7 @@ import hashlib
 import json
 from functools import cache
 
-from flask import Blueprint, jsonify, make_response, render_template, url_for
+from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -32,7 +32,8 @@ def script():
     shell = [url_for("static", filename=name) for name in SHELL_FILES]
     shell += [url_for("service_worker.offline"), url_for("service_worker.outbox")]
     source = (ROOT / "service_worker" / "sw.js").read_text(encoding="utf-8")
-    source = source.replace('"__VERSION__"', json.dumps(release())).replace('["__SHELL__"]', json.dumps(shell))
+    version = fingerprint() if current_app.debug else release()  # while developing, every edit is a release
+    source = source.replace('"__VERSION__"', json.dumps(version)).replace('["__SHELL__"]', json.dumps(shell))
     response = make_response(source)
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"
@@ -41,6 +42,11 @@ def script():
 
 @cache
 def release() -> str:
+    """This release: the fingerprint of the files as the process started."""
+    return fingerprint()
+
+
+def fingerprint() -> str:
     """A short fingerprint of the worker, the static files and the templates: a new release gets new caches
     (the old ones are deleted when its worker takes over), and nothing older is ever served from them."""
     digest = hashlib.sha256()
