@@ -72,15 +72,40 @@ def browser():
         browser.close()
 
 
+def buffered(app):
+    """The app with each answer read whole and its iterator closed before the server writes it.
+
+    Werkzeug's development server closes an answer's iterator only if the browser's connection is still open
+    when it has written it; a browser context closed in the middle of a static file would leave the file open
+    (a ResourceWarning, an error in these tests). The test server's answers are small."""
+    def whole(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+    return whole
+
+
+def serve(app) -> tuple[str, callable]:
+    """Serve a WSGI app over real HTTP on a free loopback port, in a thread; returns its URL and a stop()."""
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=5)
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
 @pytest.fixture
 def live_server(app):
     """The test app served over real HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    url, stop = serve(app)
+    yield url
+    stop()
 
 
 def _open(browser, live_server, device: dict):

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Activity, ActivityKind, Appointment, Customer, IdempotentRequest
 from app.services import cadence
 from app.views import service_worker
 from tests import factories
-from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, until, watch_registrations
+from tests.browser_fixtures import CHROMIUM_ARGS, PHONE, chromium_path, serve, until, watch_registrations
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +71,9 @@ class Network:
 def network(app):
     network = Network(app.wsgi_app)
     app.wsgi_app = network
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    network.url = f"http://127.0.0.1:{server.server_port}"
+    network.url, stop = serve(app)
     yield network
-    server.shutdown()
-    thread.join(timeout=5)
+    stop()
     app.wsgi_app = network.app
 
 
