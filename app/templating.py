@@ -11,6 +11,7 @@ from app.labels import label
 from app.models import (
     Activity, ActivityKind, AppointmentKind, Channel, IntentLevel, Outcome, Source, Stage, utcnow,
 )
+from app.services.charts import chart as chart_data
 from app.services.first_contact_clock import is_breached
 from app.services.phones import display as display_phone
 
@@ -114,6 +115,33 @@ def outbox_texts() -> dict:
     }
 
 
+def percent(rate: float | None) -> str:
+    """A rate as a whole percentage ("33%"), or a dash when there was nothing to divide by."""
+    return "—" if rate is None else f"{round(rate * 100)}%"
+
+
+def duration(seconds: float | None) -> str:
+    """A span of time the way a manager reads it: "45 s", "12 min", "3 h 05 min", "2 d 4 h"; a dash for none."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return _("%(n)s s", n=seconds)
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(n)s min", n=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(h)s h %(m)02d min", h=hours, m=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(d)s d %(h)s h", d=days, h=hours)
+
+
+def date_label(day) -> str:
+    """A day, short, in the user's language: "2 Nov", "11月2日"."""
+    return format_skeleton("MMMd", day, locale=get_locale())
+
+
 def is_overdue(moment: datetime | None) -> bool:
     return moment is not None and moment < utcnow()
 
@@ -121,10 +149,11 @@ def is_overdue(moment: datetime | None) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, when=when, phone=display_phone, datetime=format_datetime,
                                  summary=activity_summary, source_label=lambda code: label(Source(code)),
-                                 channel_label=lambda code: label(Channel(code)), device_name=device_name)
+                                 channel_label=lambda code: label(Channel(code)), device_name=device_name,
+                                 percent=percent, duration=duration, date_label=date_label)
     app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact,
                                  unread_notifications=_unread_notifications, now=utcnow,
-                                 outbox_texts=outbox_texts)
+                                 outbox_texts=outbox_texts, chart_data=chart_data)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -123,7 +123,7 @@ def test_sign_in_attempts_are_rate_limited_per_account(app, world):
 
 
 def test_roles_land_on_their_home(client, auth, world):
-    homes = {Role.CONSULTANT: "/today", Role.MANAGER: "/leads", Role.IDCC_AGENT: "/desk", Role.OEM_ADMIN: "/dealers"}
+    homes = {Role.CONSULTANT: "/today", Role.MANAGER: "/dashboard", Role.IDCC_AGENT: "/desk", Role.OEM_ADMIN: "/dealers"}
     for user in (world.one.consultant, world.one.manager, world.idcc_agent, world.oem_admin):
         auth.sign_in(user)
         assert client.get("/").headers["Location"] == homes[user.role]

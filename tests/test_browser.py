@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 HOMES = {
     Role.CONSULTANT: ("/today", "Today", "今天"),
-    Role.MANAGER: ("/leads", "Leads of", "的线索"),
+    Role.MANAGER: ("/dashboard", "Dashboard of", "看板"),
     Role.IDCC_AGENT: ("/desk", "Lead desk", "线索中心"),
     Role.OEM_ADMIN: ("/dealers", "Dealers", "经销商"),
 }

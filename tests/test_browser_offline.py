@@ -435,6 +435,7 @@ def test_a_refused_entry_waits_in_needs_attention_until_fixed_or_discarded(phone
     sheet.locator("#f-phone").fill("13812349999")
     sheet.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/leads/\d+$"))
+    expect_waiting(page, 1)  # the refused copy is gone once the fixed entry is saved
     assert db.session.scalar(select(Customer.name).where(Customer.phone_e164 == "+8613812349999")) == "号码错了"
 
     page.goto("/outbox")

@@ -9,6 +9,7 @@ from app.models import (
     ActivityKind, ApprovalKind, ApprovalStatus, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, Origin,
     Outcome, ReturnReason, Source, Stage, TaskStatus,
 )
+from app.services import milestones
 
 HISTORY_DAYS = 120
 TABLES = ("customers", "consent_records", "leads", "activities", "follow_up_tasks", "appointments",
@@ -22,6 +23,9 @@ RECYCLE_AFTER = 14 * DAY  # app.services.pools' default recycle period
 # Every lead row names every column (rows are written in bulk); contacted leads keep no first-contact clock.
 NO_CLOCK = dict.fromkeys(("first_contact_due_at", "return_due_at", "sla_breached_at", "returned_at", "return_reason"))
 REMOTE_SOURCES = [s for s in SOURCES if s not in names.CONTACT_ON_ARRIVAL]  # how a lead can wait for a call
+# The step of the funnel a history entry reaches: a stage's milestone entry, and any visit or test drive.
+REACHES = {event: stage for stage, event in names.MILESTONES.items()}
+VISITS = {ActivityKind.VISIT: Stage.VISITED, ActivityKind.TEST_DRIVE: Stage.TEST_DRIVE}
 
 
 @dataclass(slots=True)
@@ -118,6 +122,7 @@ class LeadStories:
             next_follow_up_at=next_due and dt(next_due), closed_at=dt(story.times[-1]) if closed else None,
             last_contact_at=last[0] and dt(last[0]), last_contact_kind=last[1], last_contact_outcome=last[2],
             created_by_id=routed_by or consultant, created_at=dt(arrived), updated_at=dt(story.times[-1]),
+            **self._milestones(story),
         )
         if stage is Stage.NEW:
             lead.update(self._first_contact_clock(story, oem, assigned))
@@ -127,6 +132,17 @@ class LeadStories:
         else:
             lead.update(NO_CLOCK)
         self._add("leads", **lead)
+
+    def _milestones(self, story: Story) -> dict:
+        """The lead's funnel milestones as the app records them (app.services.milestones): each step its history
+        reaches (a visit or test drive, a stage's milestone entry), then its stage by its last entry."""
+        row = dict.fromkeys(milestones.MILESTONES.values())
+        for event, at in zip(story.events, story.times):  # in time order
+            step = REACHES.get(event) or VISITS.get(event[0])
+            if step is not None:
+                milestones.reach_row(row, step, dt(at))
+        milestones.reach_row(row, story.stage, dt(story.times[-1]))  # sets nothing for new, lost and invalid
+        return row
 
     def _first_contact_clock(self, story: Story, oem: bool, assigned: float) -> dict:
         """An uncontacted lead as the worker leaves it (app.services.first_contact_clock, default limits): its

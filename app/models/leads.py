@@ -86,6 +86,7 @@ class Lead(db.Model):
         Index("ix_leads_consultant_follow_up", "consultant_id", "next_follow_up_at"),
         # A dealer's leads by stage, newest first: the manager's list and funnels.
         Index("ix_leads_dealer_stage_arrived", "dealer_id", "stage", "arrived_at"),
+        # A dealer's leads by arrival: also the funnel's cohorts, counted by milestone (app.services.milestones).
         Index("ix_leads_dealer_arrived", "dealer_id", "arrived_at"),
         # The lead desk's leads, newest first.
         Index("ix_leads_oem_origin_arrived", "oem_id", "origin", "arrived_at"),
@@ -127,6 +128,14 @@ class Lead(db.Model):
     last_contact_kind: Mapped[ActivityKind | None] = mapped_column(enum_column(ActivityKind))
     last_contact_outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Funnel milestones: when the lead first reached each step, kept when it goes back a stage or is lost, so a
+    # funnel counts "ever reached" with plain aggregates. "Contacted" is first_contact_at. Written only by
+    # app.services.milestones, whose docstring has the rules (a later step implies the earlier ones).
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    test_drive_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

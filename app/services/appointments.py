@@ -8,7 +8,7 @@ from app.models import (
     Activity, ActivityKind, Appointment, AppointmentKind, AppointmentStatus, Lead, Origin, ReturnReason, Stage,
     User, utcnow,
 )
-from app.services import cadence, follow_ups, lead_changes, pools
+from app.services import cadence, follow_ups, lead_changes, milestones, pools
 
 BOOKING_HORIZON = timedelta(days=120)
 
@@ -28,7 +28,8 @@ def check_time(starts_at: datetime) -> None:
 
 def book(user: User, lead: Lead, kind: AppointmentKind, starts_at: datetime,
          model_of_interest: str | None, *, commit: bool = True) -> Appointment:
-    """Book a visit or test drive; an invitation moves a new or contacted lead to "invited".
+    """Book a visit or test drive; an invitation moves a new or contacted lead to "invited", and any lead that
+    was never invited gets its invited milestone (a delivery appointment is no invitation).
 
     :raise AppointmentError: for a time in the past or too far ahead, or a closed lead.
     """
@@ -39,6 +40,8 @@ def book(user: User, lead: Lead, kind: AppointmentKind, starts_at: datetime,
                               kind=kind, starts_at=starts_at,
                               model_of_interest=model_of_interest or lead.model_of_interest)
     db.session.add(appointment)
+    if kind is not AppointmentKind.DELIVERY:
+        milestones.reach(lead, Stage.INVITED, utcnow())
     lead_changes.advance_to(user, lead, Stage.INVITED)
     if commit:
         db.session.commit()
@@ -46,7 +49,8 @@ def book(user: User, lead: Lead, kind: AppointmentKind, starts_at: datetime,
 
 
 def mark(user: User, appointment: Appointment, showed: bool) -> None:
-    """Record that the customer came (visit or test drive in the history, the stage moves on) or did not.
+    """Record that the customer came (visit or test drive in the history and milestones, the stage moves on) or
+    did not.
     A no-show must not vanish: a dealer's own lead gets a reschedule follow-up on the next working day; a lead
     from the brand's lead desk goes back to the desk's inbox, which calls the customer and routes it again.
 
@@ -63,7 +67,9 @@ def mark(user: User, appointment: Appointment, showed: bool) -> None:
         db.session.add(Activity(lead_id=lead.id, user_id=user.id, kind=kind,
                                 summary=appointment.model_of_interest))
         lead.last_contact_at, lead.last_contact_kind, lead.last_contact_outcome = now, kind, None
-        lead_changes.advance_to(user, lead, Stage.TEST_DRIVE if test_drive else Stage.VISITED)
+        step = Stage.TEST_DRIVE if test_drive else Stage.VISITED
+        milestones.reach(lead, step, now)  # also on a lead past this stage, or closed since the booking
+        lead_changes.advance_to(user, lead, step)
     else:
         appointment.status = AppointmentStatus.NO_SHOW
         db.session.add(Activity(lead_id=lead.id, user_id=user.id, kind=ActivityKind.NOTE,

@@ -3,7 +3,7 @@ lost or invalid or to cancel its next follow-up (consultants give leads up to es
 a reason and a yes).
 
 Every change is also an activity, so the lead's history tells what happened and who did it; a stage change is
-an audit entry too.
+an audit entry too, and sets the funnel milestones the new stage implies (app.services.milestones).
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from app.models import (
     Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, IntentLevel, Lead,
     Stage, User, utcnow,
 )
-from app.services import audit, follow_ups, notices
+from app.services import audit, follow_ups, milestones, notices
 
 FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.INVITED, Stage.VISITED, Stage.TEST_DRIVE, Stage.NEGOTIATING,
           Stage.ORDERED, Stage.DELIVERED)
@@ -32,7 +32,8 @@ class LeadChangeError(ValueError):
 
 
 def change_stage(user: User, lead: Lead, stage: Stage, *, commit: bool = True) -> None:
-    """Move the lead to a stage of the funnel. Ordered sets intent O; delivered closes the lead and its follow-up.
+    """Move the lead to a stage of the funnel and record its milestones (never moved back, even when the stage
+    is). Ordered sets intent O; delivered closes the lead and its follow-up.
 
     :raise LeadChangeError: for lost or invalid (they need the manager: request_approval) or a closed lead.
     """
@@ -42,14 +43,16 @@ def change_stage(user: User, lead: Lead, stage: Stage, *, commit: bool = True) -
         raise LeadChangeError(_l("This lead is closed."))
     if stage is lead.stage:
         return
+    now = utcnow()
     _record(user, lead, ActivityKind.STAGE_CHANGE, f"{lead.stage.value} → {stage.value}")
     audit.record(user, "lead.stage_changed", lead, dealer_id=lead.dealer_id, before={"stage": lead.stage.value},
                  after={"stage": stage.value})
     lead.stage = stage
+    milestones.reach(lead, stage, now)
     if stage is Stage.ORDERED and lead.intent_level is not IntentLevel.O:
         change_intent(user, lead, IntentLevel.O, commit=False)
     if stage is Stage.DELIVERED:
-        lead.closed_at = utcnow()
+        lead.closed_at = now
         follow_ups.set_next(lead, None, done=False)
     if commit:
         db.session.commit()

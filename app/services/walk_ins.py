@@ -24,7 +24,7 @@ from app.models import (
     CLOSED_STAGES, Activity, ActivityKind, Channel, ConsentMethod, ConsentRecord, Customer, Lead, Origin, Role,
     ShowroomVisit, Stage, User, utcnow,
 )
-from app.services import FieldError, cadence, follow_ups, lead_changes, visibility
+from app.services import FieldError, cadence, follow_ups, lead_changes, milestones, visibility
 from app.services.phones import InvalidPhone, normalise_mobile
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -183,7 +183,8 @@ def _receiving_consultant(user: User, consultant_id: int | None) -> User:
 
 
 def _visit(user: User, lead: Lead, details: dict, now: datetime, *, first: bool) -> Registration:
-    """Add a visit to the lead with its history, stage, last contact and next follow-up; the caller commits."""
+    """Add a visit to the lead with its history, milestones, stage, last contact and next follow-up; the caller
+    commits. The visit reaches visited (test drive when they drove) whatever stage the lead is at."""
     if not first:
         earlier = db.session.scalar(select(ShowroomVisit).where(
             ShowroomVisit.lead_id == lead.id, ShowroomVisit.arrived_at >= now - DUPLICATE_WINDOW).limit(1))
@@ -205,7 +206,9 @@ def _visit(user: User, lead: Lead, details: dict, now: datetime, *, first: bool)
     lead.last_contact_at, lead.last_contact_kind, lead.last_contact_outcome = now, ActivityKind.VISIT, None
     if lead.first_contact_at is None:
         lead.first_contact_at = now
-    lead_changes.advance_to(user, lead, Stage.TEST_DRIVE if visit.test_drive else Stage.VISITED)
+    step = Stage.TEST_DRIVE if visit.test_drive else Stage.VISITED
+    milestones.reach(lead, step, now)
+    lead_changes.advance_to(user, lead, step)
     # The visit was a contact: the open next step is done and the dealer's rhythm restarts from today.
     due = cadence.next_follow_up(cadence.policy_for(lead.dealer), lead.intent_level, now)
     follow_ups.set_next(lead, due, purpose=FOLLOW_UP_PURPOSE)

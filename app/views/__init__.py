@@ -9,13 +9,13 @@ _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.lo
 
 def init_app(app: Flask) -> None:
     from app.views import (
-        account, appointments, assignments, auth, cadence, contacts, dealers, desk, home, imports, inbox, lead_actions,
-        leads, notification_settings, routing_rules, service_worker, team, today, walk_ins,
+        account, appointments, assignments, auth, cadence, contacts, dashboards, dealers, desk, home, imports, inbox,
+        lead_actions, leads, notification_settings, routing_rules, service_worker, team, today, walk_ins,
     )
 
     for module in (auth, account, home, today, leads, lead_actions, contacts, appointments, team, dealers,
                    walk_ins, inbox, desk, imports, routing_rules, assignments, notification_settings, service_worker,
-                   cadence):
+                   cadence, dashboards):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 

@@ -8,7 +8,7 @@ bp = Blueprint("home", __name__)
 
 HOME_ENDPOINT = {
     Role.CONSULTANT: "today.index",
-    Role.MANAGER: "leads.index",
+    Role.MANAGER: "dashboards.dealer",
     Role.IDCC_AGENT: "desk.index",
     Role.OEM_ADMIN: "dealers.index",
 }
@@ -17,5 +17,6 @@ HOME_ENDPOINT = {
 @bp.get("/")
 @login_required
 def index():
-    """Send each role to its home: Today for consultants, the lead list, or the dealer list for the brand."""
+    """Send each role to its home: Today for consultants, the dashboard for managers, the lead desk, or the
+    dealer list for the brand."""
     return redirect(url_for(HOME_ENDPOINT[current_user.role]))

@@ -1,0 +1,94 @@
+"""The measures of lead work that dashboards show, counted by the database over a cohort: the leads that arrived
+in a period, grouped by consultant, source, model, dealer or region.
+
+A lead's progress is its milestones (app.services.milestones): the first time it was contacted, invited,
+visited, test-driven, ordered, delivered. So the funnel of a cohort counts the leads that reached each step,
+however far they went afterwards (a lead lost after a test drive still counts as test-driven). Response time is
+arrival to first contact; "in time" means by the first-contact deadline the dealer's clock set for the lead
+(app.services.first_contact_clock), or at all when the lead had none.
+"""
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from app.extensions import db
+from app.models import Lead, Stage
+from app.services import milestones
+
+# The funnel's steps after "leads", each with the condition that a lead reached it (its milestone; contacted
+# also when it was invited without a logged contact, so the funnel never widens).
+STEPS = ("contacted", "invited", "visited", "test_drive", "ordered", "delivered")
+REACHED = {step: milestones.reached(Stage(step)) for step in STEPS}
+
+
+@dataclass
+class Measures:
+    """One group's counts over a cohort; rates are None where there is nothing to divide by."""
+
+    leads: int = 0
+    contacted: int = 0
+    invited: int = 0
+    visited: int = 0
+    test_drive: int = 0
+    ordered: int = 0
+    delivered: int = 0
+    in_time: int = 0  # first contacted by the deadline
+    lost: int = 0  # closed as lost or invalid
+    response_seconds: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def median_response(self) -> float | None:
+        """Median seconds from arrival to first contact, of the leads contacted."""
+        return statistics.median(self.response_seconds) if self.response_seconds else None
+
+    @property
+    def in_time_rate(self) -> float | None:
+        return ratio(self.in_time, self.leads)
+
+    @property
+    def close_rate(self) -> float | None:
+        """Orders per lead of the cohort."""
+        return ratio(self.ordered, self.leads)
+
+    @property
+    def lost_rate(self) -> float | None:
+        return ratio(self.lost, self.leads)
+
+    def funnel(self) -> list[tuple[str, int, float | None]]:
+        """(step, leads that reached it, conversion from the step before), from "leads" to "delivered"."""
+        counts = [("leads", self.leads)] + [(step, getattr(self, step)) for step in STEPS]
+        return [(step, count, None if n == 0 else ratio(count, counts[n - 1][1]))
+                for n, (step, count) in enumerate(counts)]
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def cohort(scope: ColumnElement[bool], start: datetime, end: datetime, key=None) -> dict:
+    """Measures of the leads within `scope` that arrived in [start, end), per value of `key` (a column or SQL
+    expression; None for one group, under the key None). Groups without leads are absent."""
+    in_time = and_(Lead.first_contact_at.is_not(None),
+                   or_(Lead.first_contact_due_at.is_(None), Lead.first_contact_at <= Lead.first_contact_due_at))
+    grouped = key is not None
+    columns = [func.count().label("leads")]
+    columns += [func.count(case((reached, 1))).label(step) for step, reached in REACHED.items()]
+    columns += [func.count(case((in_time, 1))).label("in_time"),
+                func.count(case((Lead.stage.in_((Stage.LOST, Stage.INVALID)), 1))).label("lost")]
+    where = and_(scope, Lead.arrived_at >= start, Lead.arrived_at < end)
+    counts = select(*([key.label("key")] if grouped else []), *columns).where(where)
+    measures: dict = {}
+    for row in db.session.execute(counts.group_by(key) if grouped else counts):
+        values = row._mapping
+        if values["leads"]:
+            measures[values["key"] if grouped else None] = Measures(
+                **{name: values[name] for name in ("leads", *STEPS, "in_time", "lost")})
+    times = select(*([key] if grouped else []), Lead.arrived_at, Lead.first_contact_at).where(
+        where, Lead.first_contact_at.is_not(None))
+    for row in db.session.execute(times):
+        *group_value, arrived, contacted = row
+        measures[group_value[0] if grouped else None].response_seconds.append(
+            max(0.0, (contacted - arrived).total_seconds()))
+    return measures
