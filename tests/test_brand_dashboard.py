@@ -96,3 +96,15 @@ def test_leads_captured_by_the_dealers_count_in_the_brands_numbers(world):
     assert own.origin is Origin.DEALER
     board = brand_dashboard.dashboard(world.oem_admin, week())
     assert board.total.leads == 1  # counted, though the brand may not open it
+
+
+def test_dealers_sort_by_any_column(client, auth, world, audited):
+    auth.sign_in(world.oem_admin.email)
+    page = client.get("/brand-dashboard", query_string={**WEEK, "sort": "lost_rate", "dir": "desc"})
+    table = page.get_data(as_text=True).split('id="brand-dealers"')[1].split("</table>")[0]
+
+    assert table.index(world.two.dealer.name) < table.index(world.one.dealer.name)  # 2/3 lost before 1/4
+    assert 'aria-sort="descending"' in table
+    upwards = client.get("/brand-dashboard", query_string={**WEEK, "sort": "lost_rate", "dir": "asc"})
+    table = upwards.get_data(as_text=True).split('id="brand-dealers"')[1].split("</table>")[0]
+    assert table.index(world.one.dealer.name) < table.index(world.two.dealer.name)

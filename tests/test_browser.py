@@ -85,7 +85,7 @@ def test_search_updates_the_list_in_place_with_htmx(phone, world):
 def test_after_signing_in_htmx_requests_carry_a_valid_csrf_token(phone, world):
     """Signing in starts a new session; the token htmx sends in its header must be the new one."""
     sign_in(phone, world.one.manager)
-    phone.wait_for_url(re.compile(r"/leads$"))
+    phone.wait_for_url(re.compile(r"/dashboard$"))
     phone.click("nav.bottom-nav >> text=Team")
     phone.wait_for_url(re.compile(r"/team$"))
     status = phone.evaluate("""async () => {

@@ -90,6 +90,9 @@ class Lead(db.Model):
         Index("ix_leads_dealer_arrived", "dealer_id", "arrived_at"),
         # The lead desk's leads, newest first.
         Index("ix_leads_oem_origin_arrived", "oem_id", "origin", "arrived_at"),
+        # The dashboards: the brand's cohorts across its dealers; a dealer's orders in a period.
+        Index("ix_leads_oem_arrived", "oem_id", "arrived_at"),
+        Index("ix_leads_dealer_ordered", "dealer_id", "ordered_at"),
         Index("ix_leads_customer", "customer_id"),
         # The first-contact clock's sweep: leads nobody has called yet, by deadline.
         Index("ix_leads_first_contact_due", "first_contact_due_at",

@@ -23,7 +23,7 @@ from app.models import (
     Customer, FollowUpTask, Lead, ShowroomVisit, TaskStatus, User,
 )
 from app.services import visibility
-from app.services.lead_measures import REACHED, Measures, cohort, ratio
+from app.services.lead_measures import REACHED, Measures, cohort, cohorts, ratio
 from app.services.periods import Period
 
 INVITATIONS = (AppointmentKind.VISIT, AppointmentKind.TEST_DRIVE)
@@ -117,15 +117,15 @@ def dashboard(manager: User, period: Period, now: datetime) -> DealerDashboard:
     """The manager's dealer's dashboard for the period, as of `now`."""
     scope = visibility.lead_scope(manager)
     previous = period.previous()
-    total = cohort(scope, period.start, period.end).get(None, Measures())
-    by_consultant = cohort(scope, period.start, period.end, Lead.consultant_id)
+    groups = cohorts(scope, period.start, period.end, {"total": None, "consultant": Lead.consultant_id,
+                                                       "source": Lead.source, "model": Lead.model_of_interest})
+    total, by_consultant = groups["total"].get(None, Measures()), groups["consultant"]
     activity = _activity(manager, period, now)
     consultants = _consultants(manager, set(by_consultant) | set(activity))
     rows = [ConsultantRow(person, by_consultant.get(person.id if person else None, Measures()),
                           activity.get(person.id if person else None, Activity()))
             for person in consultants]
-    by_source = cohort(scope, period.start, period.end, Lead.source)
-    by_model = cohort(scope, period.start, period.end, Lead.model_of_interest)
+    by_source, by_model = groups["source"], groups["model"]
     overall = Activity()
     for one in activity.values():
         for name in vars(overall):

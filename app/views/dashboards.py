@@ -21,7 +21,7 @@ brand_admins = roles_required(Role.OEM_ADMIN)
 
 # The consultants table's columns: (key, how a row is read), sortable by any of them.
 CONSULTANT_SORTS = {
-    "name": lambda row: (row.consultant.name if row.consultant else "\uffff"),
+    "name": lambda row: row.consultant.name if row.consultant else None,  # "not assigned" last
     "leads": lambda row: row.measures.leads,
     "response": lambda row: row.measures.median_response,
     "in_time": lambda row: row.measures.in_time_rate,
@@ -35,17 +35,27 @@ CONSULTANT_SORTS = {
 }
 
 
+# The brand's dealers table, sortable the same way.
+DEALER_SORTS = {
+    "name": lambda row: row.dealer.name,
+    "leads": lambda row: row.measures.leads,
+    "response": lambda row: row.measures.median_response,
+    "in_time": lambda row: row.measures.in_time_rate,
+    "visited": lambda row: row.measures.visited,
+    "orders": lambda row: row.measures.ordered,
+    "close_rate": lambda row: row.measures.close_rate,
+    "lost_rate": lambda row: row.measures.lost_rate,
+}
+
+
 @bp.get("/dashboard")
 @managers
 def dealer():
     """The dealer's dashboard for the period asked (today by default), against the period before."""
     chosen, errors = _period()
     board = dealer_dashboard.dashboard(current_user, chosen, utcnow())
-    sort, descending = _sort()
-    rows = sorted(board.consultants, key=lambda row: _sort_key(CONSULTANT_SORTS[sort](row)), reverse=descending)
-    if descending:  # nobody's empty value floats to the top
-        rows = [row for row in rows if CONSULTANT_SORTS[sort](row) is not None] + [
-            row for row in rows if CONSULTANT_SORTS[sort](row) is None]
+    sort, descending = _sort(CONSULTANT_SORTS)
+    rows = _sorted(board.consultants, CONSULTANT_SORTS[sort], descending)
     return render("dashboards/dealer.html", board=board, consultants=rows, errors=errors, sort=sort,
                   descending=descending, form=request.args, label_step=label_step)
 
@@ -88,7 +98,9 @@ def brand():
     """The brand's dealers and regions for the period, the rankings and the lost-lead audit."""
     chosen, errors = _period(brand_dashboard.brand_zone(current_user))
     board = brand_dashboard.dashboard(current_user, chosen)
+    sort, descending = _sort(DEALER_SORTS)
     return render("dashboards/brand.html", board=board, errors=errors, form=request.args, label_step=label_step,
+                  dealers=_sorted(board.dealers, DEALER_SORTS[sort], descending), sort=sort, descending=descending,
                   by_response=brand_dashboard.ranking(board.dealers, "response")[:10],
                   by_conversion=brand_dashboard.ranking(board.dealers, "conversion")[:10])
 
@@ -127,14 +139,17 @@ def _period(zone=None) -> tuple[Period, dict]:
         return period(None, zone, now), {error.field: str(error)}
 
 
-def _sort() -> tuple[str, bool]:
+def _sort(columns: dict) -> tuple[str, bool]:
+    """The column asked to sort by (the name by default) and whether downwards (numbers are, by default)."""
     sort = request.args.get("sort", "name")
-    sort = sort if sort in CONSULTANT_SORTS else "name"
+    sort = sort if sort in columns else "name"
     return sort, request.args.get("dir", "asc" if sort == "name" else "desc") == "desc"
 
 
-def _sort_key(value):
-    return (value is None, value if value is not None else 0)
+def _sorted(rows, value, descending: bool) -> list:
+    """Rows by a column's value, rows without one last either way."""
+    known = sorted((row for row in rows if value(row) is not None), key=value, reverse=descending)
+    return known + [row for row in rows if value(row) is None]
 
 
 # The tables as downloads: raw numbers (rates in percent, times in minutes), the labels the page shows.

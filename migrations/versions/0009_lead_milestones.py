@@ -15,8 +15,9 @@ milestone is the earliest moment that any evidence shows the step (or a later on
   its current stage: only its history counts.
 first_contact_at stays as it is (it runs the first-contact clock). The downgrade drops the columns.
 
-No new index: the funnel counts a dealer's leads by arrival (ix_leads_dealer_arrived, dealer_id + arrived_at)
-and reads the milestones of those rows; an index on a milestone would serve no query the dashboards make.
+Indexes: a dealer's funnel counts its leads by arrival (ix_leads_dealer_arrived, dealer_id + arrived_at, exists)
+and reads the milestones of those rows; the brand's counts its leads by arrival across all dealers
+(ix_leads_oem_arrived, new); a dealer's orders in a period are found by ix_leads_dealer_ordered (new).
 
 Revision ID: 0009
 Revises: 0008
@@ -66,9 +67,14 @@ def upgrade():
                               .limit(BATCH)).scalars().all():
         _backfill(bind, ids[0], ids[-1])
         last = ids[-1]
+    # The dashboards: the brand's leads by arrival (its cohorts across all dealers), a dealer's by order date.
+    op.create_index('ix_leads_oem_arrived', 'leads', ['oem_id', 'arrived_at'])
+    op.create_index('ix_leads_dealer_ordered', 'leads', ['dealer_id', 'ordered_at'])
 
 
 def downgrade():
+    op.drop_index('ix_leads_dealer_ordered', table_name='leads')
+    op.drop_index('ix_leads_oem_arrived', table_name='leads')
     # Never a copy of the table on SQLite: dropping and renaming leads fails while foreign keys point at its rows.
     # The columns carry no index or constraint, so SQLite's own ALTER TABLE DROP COLUMN (3.35+) drops them.
     with op.batch_alter_table('leads', schema=None, recreate='never') as batch_op:
