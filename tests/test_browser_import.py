@@ -21,7 +21,7 @@ LEADS_CSV = (
 def test_a_manager_uploads_a_csv_and_sees_the_report(phone, world):
     manager = world.one.manager
     sign_in(phone, manager)
-    phone.wait_for_url(re.compile(r"/leads"))
+    phone.wait_for_url(re.compile(r"/dashboard"))
     phone.goto("/imports")
     assert "No imports yet." in phone.locator("#recent-imports").inner_text()
 
