@@ -105,3 +105,53 @@ LABELS[str] = {
 def label(value) -> str:
     """The translated word for a stored code; anything else shows as it is."""
     return LABELS.get(type(value), {}).get(value, value)
+
+
+# What an audit trail entry records, by its action code (app.services.audit.record).
+AUDIT_ACTIONS = {
+    "user.created": _l("Consultant added"),
+    "user.activated": _l("Account reactivated"),
+    "user.deactivated": _l("Account deactivated"),
+    "user.password_reset": _l("Password reset by the manager"),
+    "user.password_changed": _l("Password changed"),
+    "user.locked": _l("Account locked after failed sign-ins"),
+    "user.unlocked": _l("Account unlocked"),
+    "user.sessions_ended": _l("Signed out on all devices"),
+    "user.leads_handed_over": _l("Leads handed over"),
+    "user.shift_changed": _l("Shift changed"),
+    "user.weight_changed": _l("Rotation weight changed"),
+    "lead.routed": _l("Lead routed to a dealer"),
+    "lead.assigned": _l("Lead assigned"),
+    "lead.returned": _l("Lead taken back"),
+    "lead.stage_changed": _l("Lead stage changed"),
+    "customer.updated": _l("Customer details changed"),
+    "approval.approved": _l("Request approved"),
+    "approval.rejected": _l("Request rejected"),
+    "routing_rule.created": _l("Routing rule added"),
+    "routing_rule.changed": _l("Routing rule changed"),
+    "routing_rule.deleted": _l("Routing rule deleted"),
+    "oem.settings_changed": _l("Brand cadence changed"),
+    "oem.follow_ups_rescheduled": _l("Follow-ups rescheduled by the brand cadence"),
+    "region.settings_changed": _l("Region cadence changed"),
+    "region.follow_ups_rescheduled": _l("Follow-ups rescheduled by the region cadence"),
+    "dealer.settings_changed": _l("Dealer cadence changed"),
+    "dealer.follow_ups_rescheduled": _l("Follow-ups rescheduled by the dealer cadence"),
+    "audit.exported": _l("Audit trail downloaded"),
+}
+
+# The kinds of object an audit entry is about, by table name.
+AUDIT_OBJECTS = {
+    "users": _l("Person"), "leads": _l("Lead"), "customers": _l("Customer"),
+    "approval_requests": _l("Approval request"), "routing_rules": _l("Routing rule"), "oems": _l("Brand"),
+    "regions": _l("Region"), "dealers": _l("Dealer"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The translated words for an audit action code; an unknown code shows as it is."""
+    return AUDIT_ACTIONS.get(action, action)
+
+
+def audit_object_label(object_type: str) -> str:
+    """The translated name of the kind of object an audit entry is about."""
+    return AUDIT_OBJECTS.get(object_type, object_type)

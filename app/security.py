@@ -19,7 +19,12 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
+    # Violations are reported to app.views.csp_reports: report-uri for every browser, report-to (with the
+    # Reporting-Endpoints header below) for those that support the Reporting API.
+    "report-uri /csp-report",
+    "report-to csp-endpoint",
 ])
+REPORTING_ENDPOINTS = 'csp-endpoint="/csp-report"'
 
 
 def init_app(app: Flask) -> None:
@@ -53,6 +58,7 @@ def _unauthorized():
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Reporting-Endpoints", REPORTING_ENDPOINTS)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

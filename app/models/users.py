@@ -43,7 +43,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Bumped on password change or reset: it is part of the session id, so older sessions stop working.
+    # Bumped on password change or reset and on "sign out on all devices": it is part of the session id, so
+    # older sessions (and remember-me cookies) stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(10))
     # Round robin: only consultants on shift receive leads, in proportion to their weight; `rotation_count`
@@ -54,6 +55,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_digest_on: Mapped[date | None]  # the dealer's day of the last morning digest ("7 follow-ups today")
+    # Lockout (app.services.accounts.authenticate): failed sign-ins counted from the first one in the current
+    # window; enough of them lock the account until `locked_until`, even against the right password.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     oem: Mapped[Oem] = relationship()
     dealer: Mapped[Dealer | None] = relationship()

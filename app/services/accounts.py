@@ -1,6 +1,8 @@
 """Accounts: signing in, password rules, and a manager's care of their dealer's consultants."""
 import secrets
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,6 +27,18 @@ class AccountError(ValueError):
     """A request about an account that cannot be done; the message is for the person who asked."""
 
 
+class AccountLocked(Exception):
+    """Too many failed sign-ins: the account opens again at `until` (aware UTC), even for the right password.
+
+    Only raised for an account that exists: an unknown sign-in name always reads as a wrong password.
+    """
+
+    def __init__(self, user: User, until: datetime):
+        super().__init__(f"account {user.id} locked until {until.isoformat()}")
+        self.user = user
+        self.until = until
+
+
 def hash_password(password: str) -> str:
     """Hash with Werkzeug's scrypt (memory-hard, salted)."""
     return generate_password_hash(password, method="scrypt")
@@ -43,16 +57,57 @@ def find_by_sign_in_name(identifier: str) -> User | None:
 
 
 def authenticate(identifier: str, password: str) -> User | None:
-    """The active account that this name and password open, or None (never saying which part was wrong)."""
+    """The active account that this name and password open, or None (never saying which part was wrong).
+
+    Failed attempts are counted on the account: SIGN_IN_LOCKOUT_ATTEMPTS of them within SIGN_IN_LOCKOUT_MINUTES
+    lock it for SIGN_IN_LOCKOUT_MINUTES, so a guesser gets a handful of tries however many addresses they use
+    (the rate limits in app.views.auth slow them down further). A success resets the count.
+
+    :raise AccountLocked: when the account is locked, or this attempt locked it.
+    """
     user = find_by_sign_in_name(identifier)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    now = utcnow()
+    # The hash is checked even when locked, so a locked account answers in the same time as any other.
+    correct = check_password_hash(user.password_hash, password)
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            raise AccountLocked(user, user.locked_until)
+        _unlock(None, user, reason="expired")
+    if not correct or not user.active:
+        _count_failure(user, now)
+        db.session.commit()
+        if user.locked_until is not None:
+            raise AccountLocked(user, user.locked_until)
         return None
-    user.last_sign_in_at = utcnow()
+    user.failed_sign_ins, user.failed_sign_in_at = 0, None
+    user.last_sign_in_at = now
     db.session.commit()
     return user
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    """Count a failed sign-in in the current window (opened by the first failure), locking at the limit."""
+    window = timedelta(minutes=current_app.config["SIGN_IN_LOCKOUT_MINUTES"])
+    if user.failed_sign_in_at is None or now - user.failed_sign_in_at > window:
+        user.failed_sign_ins, user.failed_sign_in_at = 0, now
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= current_app.config["SIGN_IN_LOCKOUT_ATTEMPTS"]:
+        user.locked_until = now + window
+        audit.record(None, "user.locked", user, dealer_id=user.dealer_id,
+                     after={"failed_sign_ins": user.failed_sign_ins, "locked_until": user.locked_until.isoformat()})
+        user.failed_sign_ins, user.failed_sign_in_at = 0, None
+
+
+def _unlock(actor: User | None, user: User, *, reason: str) -> None:
+    """Lift a lock and forget failed attempts (the lock ran out, or a manager reset the password); the caller
+    commits. A lock still in force when lifted, or one found run out, is audited."""
+    if user.locked_until is not None and (reason == "expired" or user.locked_until > utcnow()):
+        audit.record(actor, "user.unlocked", user, dealer_id=user.dealer_id,
+                     before={"locked_until": user.locked_until.isoformat()}, after={"reason": reason})
+    user.locked_until, user.failed_sign_ins, user.failed_sign_in_at = None, 0, None
 
 
 def user_for_session(session_id: str) -> User | None:
@@ -146,14 +201,27 @@ def set_active(manager: User, consultant: User, active: bool) -> None:
 
 
 def reset_password(manager: User, consultant: User) -> str:
-    """Give a consultant a new temporary password (returned once); their sessions end."""
+    """Give a consultant a new temporary password (returned once); their sessions end and a lockout lifts."""
     password = temporary_password()
     consultant.password_hash = hash_password(password)
     consultant.must_change_password = True
     consultant.session_version += 1
     audit.record(manager, "user.password_reset", consultant, dealer_id=manager.dealer_id)
+    _unlock(manager, consultant, reason="password_reset")
     db.session.commit()
     return password
+
+
+def end_sessions(actor: User, user: User) -> None:
+    """Sign a user out on every device ("sign out on all devices", or a manager for a consultant of theirs).
+
+    The session version is part of every session id and remember-me cookie, so bumping it ends them all; the
+    caller signs the current browser in again with the new version when the user ended their own sessions.
+    """
+    user.session_version += 1
+    audit.record(actor, "user.sessions_ended", user, dealer_id=user.dealer_id,
+                 after={"session_version": user.session_version})
+    db.session.commit()
 
 
 def set_locale(user: User, locale: str) -> None:

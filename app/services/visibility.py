@@ -12,10 +12,10 @@ A customer is visible when at least one of their leads is. Anything out of scope
 so nobody learns that an id exists.
 """
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, exists, false, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from app.extensions import db
-from app.models import Customer, Dealer, Lead, Origin, Region, Role, User
+from app.models import ApprovalRequest, AuditEntry, Customer, Dealer, Lead, Origin, Region, Role, User
 
 
 def lead_scope(user: User) -> ColumnElement[bool]:
@@ -101,3 +101,59 @@ def get_consultant(manager: User, user_id: int) -> User:
     if consultant is None:
         abort(404)
     return consultant
+
+
+# Audit actions on a lead that are about where it goes (the brand's routing), not about the customer.
+LEAD_ROUTING_ACTIONS = ("lead.routed", "lead.assigned", "lead.returned")
+
+
+def audit_scope(user: User) -> ColumnElement[bool]:
+    """The condition on AuditEntry rows that this user may read in the audit trail.
+
+    - A manager reads every entry of their dealer (dealer_id is theirs): the team, its leads and customers,
+      approvals, the dealer's cadence, the brand's routing to them, and the trail's own downloads.
+    - An OEM admin reads the brand's routing and approvals: entries whose dealer or actor belongs to the brand
+      and that are one of
+        * a routing rule created, changed or deleted ("routing_rule.*");
+        * an OEM-originated lead of the brand routed, assigned or returned (LEAD_ROUTING_ACTIONS);
+        * an approval decision ("approval.*") on an OEM-originated lead of the brand;
+        * a cadence policy of the brand, one of its regions or dealers ("oem.*", "region.*", "dealer.*");
+        * a download of the audit trail by one of the brand's users ("audit.exported" without a dealer).
+      Everything else stays with the dealer: customers' details ("customer.*"), stage changes, the team
+      ("user.*"), and anything about a dealer's own (dealer-originated) leads, even approvals, whose comments
+      may speak of the customer.
+    - Consultants and IDCC agents read nothing (the views answer 403).
+    """
+    if user.role is Role.MANAGER:
+        return AuditEntry.dealer_id == user.dealer_id
+    if user.role is not Role.OEM_ADMIN:
+        return false()
+    brand_dealers = select(Dealer.id).join(Region).where(Region.oem_id == user.oem_id)
+    brand_regions = select(Region.id).where(Region.oem_id == user.oem_id)
+    brand_users = select(User.id).where(User.oem_id == user.oem_id)
+    brand_users_off_dealers = brand_users.where(User.dealer_id.is_(None))
+    oem_leads = select(Lead.id).where(Lead.oem_id == user.oem_id, Lead.origin == Origin.OEM)
+    oem_lead_requests = select(ApprovalRequest.id).where(ApprovalRequest.lead_id.in_(oem_leads))
+    action = AuditEntry.action
+    concerns_routing = or_(
+        action.startswith("routing_rule.", autoescape=True),
+        and_(action.in_(LEAD_ROUTING_ACTIONS), AuditEntry.object_type == Lead.__tablename__,
+             AuditEntry.object_id.in_(oem_leads)),
+        and_(action.startswith("approval.", autoescape=True),
+             AuditEntry.object_type == ApprovalRequest.__tablename__, AuditEntry.object_id.in_(oem_lead_requests)),
+        and_(action.startswith("oem.", autoescape=True), AuditEntry.object_type == "oems",
+             AuditEntry.object_id == user.oem_id),
+        and_(action.startswith("region.", autoescape=True), AuditEntry.object_type == Region.__tablename__,
+             AuditEntry.object_id.in_(brand_regions)),
+        and_(action.startswith("dealer.", autoescape=True), AuditEntry.object_type == Dealer.__tablename__,
+             AuditEntry.object_id.in_(brand_dealers)),
+        and_(action == "audit.exported", AuditEntry.dealer_id.is_(None),
+             AuditEntry.actor_id.in_(brand_users_off_dealers)),
+    )
+    belongs_to_brand = or_(AuditEntry.dealer_id.in_(brand_dealers), AuditEntry.actor_id.in_(brand_users))
+    return and_(belongs_to_brand, concerns_routing)
+
+
+def may_read_audit_trail(user: User) -> bool:
+    """Managers (their dealer's trail) and OEM admins (the brand's routing and approvals)."""
+    return user.role in (Role.MANAGER, Role.OEM_ADMIN)

@@ -4,18 +4,20 @@ from flask_login import current_user
 
 # Endpoints a user whose password must be replaced may still reach.
 _OPEN_DURING_PASSWORD_CHANGE = {"account.password", "auth.sign_out", "account.locale", "static",
-                                "service_worker.script", "service_worker.manifest", "service_worker.session"}
+                                "service_worker.script", "service_worker.manifest", "service_worker.session",
+                                "csp_reports.report"}
 
 
 def init_app(app: Flask) -> None:
     from app.views import (
-        account, appointments, assignments, auth, cadence, contacts, dashboards, dealers, desk, home, imports, inbox,
-        lead_actions, leads, notification_settings, routing_rules, service_worker, team, today, walk_ins,
+        account, appointments, assignments, audit, auth, cadence, contacts, csp_reports, dashboards, dealers, desk,
+        home, imports, inbox, lead_actions, leads, notification_settings, routing_rules, service_worker, team, today,
+        walk_ins,
     )
 
     for module in (auth, account, home, today, leads, lead_actions, contacts, appointments, team, dealers,
                    walk_ins, inbox, desk, imports, routing_rules, assignments, notification_settings, service_worker,
-                   cadence, dashboards):
+                   cadence, dashboards, csp_reports, audit):
         app.register_blueprint(module.bp)
     app.before_request(_require_password_change)
 

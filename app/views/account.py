@@ -1,4 +1,4 @@
-"""The user's own account: language and password."""
+"""The user's own account: language, password, and signing out on all devices."""
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
@@ -58,3 +58,20 @@ def password():
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("account.profile"))
     return render("account/password.html", status=422 if errors else 200, errors=errors)
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of mine (a lost phone, a shared computer); this browser stays signed in.
+
+    The session version is bumped, so every other session and remember-me cookie stops working; this browser is
+    signed in again with the new version (keeping its remember-me choice), as after a password change: whoever
+    pressed the button is the one holding this session, and signing them out too would only add a step.
+    """
+    user = current_user._get_current_object()
+    accounts.end_sessions(user, user)
+    remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+    login_user(user, remember=remembered)
+    flash(_("You are signed out on all other devices."), "success")
+    return redirect(url_for("account.profile"), 303)

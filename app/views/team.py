@@ -1,4 +1,5 @@
-"""A manager's page for the consultants of their dealer: add, deactivate, reactivate, reset password; their
+"""A manager's page for the consultants of their dealer: add, deactivate, reactivate, reset password, sign out
+on all devices; their
 open leads, shifts and weights, and the dealer's lead handling (changed through app.views.assignments)."""
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -75,3 +76,13 @@ def reset_password(user_id: int):
     consultant = visibility.get_consultant(current_user, user_id)
     password = accounts.reset_password(current_user, consultant)
     return render("team/password_issued.html", consultant=consultant, password=password, created=False)
+
+
+@bp.post("/<int:user_id>/sign-out-everywhere")
+@manager_only
+def sign_out_everywhere(user_id: int):
+    """End every session of a consultant (a lost phone); they can sign in again with their password."""
+    consultant = visibility.get_consultant(current_user, user_id)
+    accounts.end_sessions(current_user, consultant)
+    flash(_("%(name)s is signed out on all devices.", name=consultant.name), "success")
+    return redirect(url_for("team.index"), 303)
