@@ -1,0 +1,36 @@
+"""No user-controlled HTML anywhere: a customer's name, a note, a model, a WeChat id, a city, an audit value, each
+carrying a script, comes out escaped on every page that shows it, for every role that sees it."""
+from app.extensions import db
+from app.models import ActivityKind
+from app.services import audit
+from tests import factories
+
+PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+ESCAPED = "&lt;script&gt;alert("
+
+
+def assert_escaped(page: str, where: str):
+    assert "<script>alert(" not in page and "<img src=x" not in page, f"{where} shows raw HTML"
+    assert ESCAPED in page, f"{where} does not show the text at all"
+
+
+def test_hostile_text_is_escaped_wherever_it_shows(client, auth, world):
+    me = world.one.consultant
+    customer = factories.make_customer(world.oem, name=PAYLOAD, wechat_id=PAYLOAD, email="a@b.cn", city=PAYLOAD)
+    lead = factories.make_lead(me, customer=customer, model_of_interest=PAYLOAD)
+    factories.make_follow_up(lead)
+    factories.make_activity(lead, ActivityKind.NOTE, note=PAYLOAD, summary=PAYLOAD)
+    audit.record(me, "customer.updated", customer, dealer_id=world.one.dealer.id,
+                 before={"name": "王芳"}, after={"name": PAYLOAD})
+    db.session.commit()
+
+    auth.sign_in(me.email)
+    for path in ("/today", f"/leads/{lead.id}", f"/customers/{customer.id}", "/leads", "/leads?q=%3Cscript",
+                 f"/leads/{lead.id}/contacts/log", f"/leads/{lead.id}/appointments"):
+        assert_escaped(client.get(path).get_data(as_text=True), path)
+    auth.sign_out()
+
+    auth.sign_in(world.one.manager.email)
+    for path in (f"/leads/{lead.id}", "/leads", "/dashboard/leads?measure=leads", "/audit"):
+        assert_escaped(client.get(path).get_data(as_text=True), path)
+
