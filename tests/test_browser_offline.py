@@ -257,6 +257,16 @@ def eventually(condition, timeout: float = 15.0):
         time.sleep(0.1)
 
 
+def ready_phone(phone_factory, world, **options):
+    """A consultant's phone signed in, with one lead on Today kept for offline use: (phone, page, lead)."""
+    me = world.one.consultant
+    lead = leads_on_today(world, me, 1)[0]
+    phone = phone_factory(**options)
+    page = signed_in(phone, me)
+    kept_for_offline(phone, [lead])
+    return phone, page, lead
+
+
 def visit_day(world) -> str:
     zone = cadence.policy_for(world.one.dealer).zone
     return (datetime.now(zone) + timedelta(days=2)).date().isoformat()
@@ -327,10 +337,7 @@ def test_thirty_entries_made_offline_survive_reloads_and_a_restart_and_reach_the
 
 def test_server_errors_and_a_lost_answer_on_the_way_still_apply_each_entry_once(phone_factory, network, world):
     me = world.one.consultant
-    lead = leads_on_today(world, me, 1)[0]
-    phone = phone_factory()
-    page = signed_in(phone, me)
-    kept_for_offline(phone, [lead])
+    phone, page, lead = ready_phone(phone_factory, world)
     phone.offline()
     for n in range(2):
         register_walk_in(page, f"1381234{n:04d}", f"到店{n}")
@@ -355,11 +362,8 @@ def test_server_errors_and_a_lost_answer_on_the_way_still_apply_each_entry_once(
 def test_without_background_sync_entries_go_when_the_signal_returns_and_on_the_next_start(
         phone_factory, network, world):
     me = world.one.consultant
-    lead = leads_on_today(world, me, 1)[0]
-    phone = phone_factory(without_sync=True)
-    page = signed_in(phone, me)
+    phone, page, lead = ready_phone(phone_factory, world, without_sync=True)
     assert page.evaluate("navigator.serviceWorker.ready.then((r) => 'sync' in r)") is False
-    kept_for_offline(phone, [lead])
 
     phone.offline()
     add_note(page, lead, "在地下车库")
@@ -381,10 +385,7 @@ def test_without_background_sync_entries_go_when_the_signal_returns_and_on_the_n
 
 def test_the_worker_sends_on_the_sync_event_with_no_page_open(phone_factory, network, world):
     me = world.one.consultant
-    lead = leads_on_today(world, me, 1)[0]
-    phone = phone_factory()
-    page = signed_in(phone, me)
-    kept_for_offline(phone, [lead])
+    phone, page, lead = ready_phone(phone_factory, world)
     cdp = phone.context.new_cdp_session(page)
     registrations, activated = watch_registrations(cdp, running=False)
     page.reload()  # the worker wakes up for the page, and the DevTools protocol names its registration
@@ -404,10 +405,7 @@ def test_the_worker_sends_on_the_sync_event_with_no_page_open(phone_factory, net
 
 def test_a_refused_entry_waits_in_needs_attention_until_fixed_or_discarded(phone_factory, network, world):
     me = world.one.consultant
-    lead = leads_on_today(world, me, 1)[0]
-    phone = phone_factory()
-    page = signed_in(phone, me)
-    kept_for_offline(phone, [lead])
+    phone, page, lead = ready_phone(phone_factory, world)
     phone.offline()
     register_walk_in(page, "12345", "号码错了")  # a number that is no mobile number
     move_follow_up(page, lead)
