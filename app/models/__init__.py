@@ -1,5 +1,6 @@
 """All models, importable from one place (and all registered before Alembic compares metadata)."""
 from app.models.activities import Activity, ActivityKind, AppendOnlyError, Outcome
+from app.models.api_tokens import ApiToken
 from app.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.models.audit import AuditEntry
 from app.models.cadence import BUILT_IN, DEFAULT_DAYS, SETTINGS, CadencePolicy, Digest, StopCondition
@@ -16,7 +17,7 @@ from app.models.users import Role, User
 from app.models.visits import ShowroomVisit
 
 __all__ = [
-    "Activity", "ActivityKind", "AssignmentMode", "IdempotentRequest", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
+    "Activity", "ActivityKind", "ApiToken", "AssignmentMode", "IdempotentRequest", "ImportedRow", "ImportState", "LeadImport", "LeadImportIssue",
     "ReturnReason", "DeliveryState", "PushDelivery", "PushPreferences", "RoutingRule", "RuleScope", "AppendOnlyError", "Appointment", "AppointmentKind", "AppointmentStatus",
     "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "AuditEntry", "BUILT_IN", "CLOSED_STAGES", "CadencePolicy", "Channel",
     "ConsentMethod", "ConsentRecord", "Customer", "DEFAULT_DAYS", "Dealer", "Digest", "FollowUpTask", "IntentLevel", "Lead",

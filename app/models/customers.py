@@ -42,6 +42,9 @@ class Customer(db.Model):
     city: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Erased on the customer's request (app.services.erasure): personal data replaced, the row and its leads
+    # kept so the dealer's counts stay true; an erased customer is never found by phone again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     consents: Mapped[list["ConsentRecord"]] = relationship(
         back_populates="customer", order_by="ConsentRecord.recorded_at.desc()",
