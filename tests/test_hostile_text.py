@@ -1,7 +1,9 @@
 """No user-controlled HTML anywhere: a customer's name, a note, a model, a WeChat id, a city, an audit value, each
 carrying a script, comes out escaped on every page that shows it, for every role that sees it."""
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import ActivityKind
+from app.models import ActivityKind, Lead
 from app.services import audit
 from tests import factories
 
@@ -32,5 +34,26 @@ def test_hostile_text_is_escaped_wherever_it_shows(client, auth, world):
 
     auth.sign_in(world.one.manager.email)
     for path in (f"/leads/{lead.id}", "/leads", "/dashboard/leads?measure=leads", "/audit"):
+        assert_escaped(client.get(path).get_data(as_text=True), path)
+
+
+
+def test_script_tags_in_an_imported_file_are_escaped(client, auth, world):
+    """A lead file is anybody's text: its cells reach the import report, the lead and the customer page as text."""
+    from tests.test_import_page import import_file
+
+    manager = world.one.manager
+    rows = [["name", "phone", "city", "model", "comments", "wechat"],
+            [PAYLOAD, "13800138000", PAYLOAD, PAYLOAD, PAYLOAD, PAYLOAD],
+            ['=HYPERLINK("http://evil.example","x")', '=1+2<script>alert("x")</script>', "", "", "", ""]]
+    content = "\n".join(",".join('"' + cell.replace('"', '""') + '"' for cell in row) for row in rows) + "\n"
+    auth.sign_in(manager.email)
+    job, report = import_file(client, content.encode())
+
+    assert (job.created, job.skipped) == (1, 1)
+    assert "<script>alert(" not in report and "&lt;script&gt;alert(" in report  # the skipped row's reason
+    lead = db.session.scalars(select(Lead)).one()
+    assert lead.customer.name == PAYLOAD  # kept as typed, shown as text
+    for path in (f"/leads/{lead.id}", f"/customers/{lead.customer_id}", "/leads", "/dashboard/leads?measure=leads"):
         assert_escaped(client.get(path).get_data(as_text=True), path)
 

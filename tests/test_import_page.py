@@ -195,7 +195,7 @@ def test_the_report_csv_has_every_skipped_row_and_the_page_the_first_ones(client
     assert "The first 1 of 3 skipped rows" in report and "row 2:" in report and "row 3:" not in report
     response = client.get(f"/imports/{job.id}/report.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="import-{job.id}-report.csv"'
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="import-{job.id}-report.csv"')
     lines = response.get_data(as_text=True).removeprefix("\ufeff").splitlines()
     assert lines[0] == "Line,Reason"
     assert [line.split(",")[0] for line in lines[1:]] == ["2", "3", "4"]

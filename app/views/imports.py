@@ -1,8 +1,5 @@
 """Lead file imports as a page: upload, a progress bar, then the report."""
-import csv
-import io
-
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +7,7 @@ from app.models import Role
 from app.services import import_jobs, lead_files
 from app.services.lead_files.csv_file import COLUMNS
 from app.views.access import roles_required
+from app.views.exports import table_download
 from app.views.rendering import render
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -62,16 +60,10 @@ def resume(import_id: int):
 def report(import_id: int):
     """Every skipped row of an import with its reason, as CSV."""
     job = _get(import_id)
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads a CSV as UTF-8 only with a byte order mark
-    writer = csv.writer(out)
-    writer.writerow((_("Line"), _("Reason")))
-    writer.writerows((issue.line, issue.reason) for issue in import_jobs.issues(job))
-    response = make_response(out.getvalue())
-    response.mimetype = "text/csv"
-    # Named by id only: file names are often Chinese, and a header's plain filename must be ASCII.
-    response.headers["Content-Disposition"] = f'attachment; filename="import-{job.id}-report.csv"'
-    return response
+    rows = ({"line": issue.line, "reason": issue.reason} for issue in import_jobs.issues(job))
+    # Named by id: file names are often Chinese. The shared writer guards cells that Excel would run as formulas
+    # (a reason quotes the row's cell, and a cell of a lead file is anybody's text).
+    return table_download(f"import-{job.id}-report", [("line", _("Line")), ("reason", _("Reason"))], rows, "csv")
 
 
 def _get(import_id: int):
