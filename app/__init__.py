@@ -26,10 +26,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
-    from app import cli, database, errors, i18n, security, templating
+    from app import cli, compression, database, errors, i18n, security, templating
     from app.extensions import csrf, db, htmx, limiter, migrate
     from app import models  # noqa: F401  (registers every table before migrations compare)
 
+    compression.init_app(app)  # first: its after_request hook runs last, on the answer as sent
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -1,4 +1,5 @@
-"""Command-line entry points: `flask --app app demo`, `serve`, `worker`, `leads import` and `vapid`."""
+"""Command-line entry points: `flask --app app demo`, `serve`, `worker`, `leads import`, `vapid` and `bench`
+(app/benchmark)."""
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from app.benchmark.command import bench
 from app.extensions import db
 
 
@@ -18,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(leads)
     app.cli.add_command(worker)
     app.cli.add_command(vapid)
+    app.cli.add_command(bench)
 
 
 @click.command()

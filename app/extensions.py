@@ -1,5 +1,6 @@
 """The Flask extensions, created unbound so that create_app() can wire them to each app."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,4 +31,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -3,10 +3,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.benchmark.push_service import Browser, FakePushService
 from app.extensions import db
 from app.models import PushSubscription, User
 from app.services import vapid
-from tests.fake_push_service import Browser, FakePushService
 
 SUBJECT = "mailto:push-admin@dealer.test"
 

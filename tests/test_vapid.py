@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
+from app.benchmark.push_service import b64url_decode
 from app.services import vapid
-from tests.fake_push_service import b64url_decode
 
 
 def test_the_vapid_command_generates_the_keys_once(app, runner, monkeypatch, tmp_path):

@@ -9,13 +9,13 @@ from email.utils import format_datetime
 import pytest
 from sqlalchemy import func, select
 
+from app.benchmark.push_service import Answer
 from app.extensions import db
 from app.models import DeliveryState, Notification, PushDelivery, PushPreferences, PushSubscription
 from app.services import notices, outbox, routing
 from app.services.channels import CHANNELS
 from app.services.channels.web_push import MAX_ATTEMPTS, WebPushChannel
 from tests import concurrency, factories
-from tests.fake_push_service import Answer
 from tests.push_fixtures import SUBJECT
 
 SHANGHAI = timezone(timedelta(hours=8))

@@ -1,6 +1,9 @@
-"""A push service on 127.0.0.1 for tests: it checks what a real one checks and reads what the browser would.
+"""A push service on 127.0.0.1 for the tests and the benchmark: it checks what a real one checks and reads what
+the browser would.
 
 No real push service is reachable here, so this one stands in (DESIGN.md, "Tests that touch the real thing").
+The tests start it in their own process (`FakePushService()`); the benchmark in a process of its own
+(`python -m app.benchmark.push_service`, see `main`), so that its checks do not share the worker's CPU time.
 For every request it:
 - verifies the VAPID Authorization header (RFC 8292): `vapid t=<JWT>, k=<public key>`, the JWT signed ES256 by
   that key, `aud` the endpoint's origin (webpush 1.0.6 drops the port, harmless on the real services' port 443,
@@ -78,9 +81,13 @@ class Received:
 
 
 class FakePushService:
-    """Start with `FakePushService()`; `close()` stops it. Thread-safe: several workers may push at once."""
+    """Start with `FakePushService()`; `close()` stops it. Thread-safe: several workers may push at once.
 
-    def __init__(self):
+    :param keep_alive: keep connections open between requests (HTTP/1.1), as the real services do; the tests'
+        default closes each one, so that a stalled answer never holds up the next request.
+    """
+
+    def __init__(self, keep_alive: bool = False):
         self.received: list[Received] = []
         self._browsers: dict[str, Browser] = {}
         self._scripts: dict[str, list[Answer]] = {}
@@ -88,6 +95,8 @@ class FakePushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):
                 service._handle(self)
 
@@ -192,3 +201,32 @@ class Refused(Exception):
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
+
+
+def main() -> None:
+    """Serve N browsers subscribed with the given VAPID public key until standard input closes.
+
+    Prints one JSON line with the browsers (endpoint, p256dh, auth: what a PushSubscription stores), and, when
+    standard input closes, one with what it received: requests, decrypted payloads, and the refusals by reason.
+    """
+    import argparse
+    import sys
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--browsers", type=int, required=True)
+    parser.add_argument("--key", required=True, help="the server's VAPID public key (applicationServerKey)")
+    arguments = parser.parse_args()
+    service = FakePushService(keep_alive=True)
+    browsers = [service.browser(arguments.key) for _ in range(arguments.browsers)]
+    print(json.dumps([{"endpoint": b.endpoint, "p256dh": b.p256dh, "auth": b.auth} for b in browsers]), flush=True)
+    sys.stdin.read()
+    service.close()
+    with service._lock:
+        received = list(service.received)
+    print(json.dumps({"requests": len(received), "decrypted": sum(r.payload is not None for r in received),
+                      "refused": Counter(r.problem for r in received if r.problem)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
