@@ -41,14 +41,27 @@ def _http_error(error: HTTPException):
     original = getattr(error, "original_exception", None)
     if original is not None:
         current_app.logger.error("unhandled error", exc_info=original)
-    return _respond(error.code, error.name, message)
+    return _respond(error.code, error.name, message, error)
 
 
-def _respond(status: int, title: str, message):
+def _respond(status: int, title: str, message, error: HTTPException | None = None):
     db.session.rollback()
     if _wants_json():
-        response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": str(message)})
-        response.status_code = status
-        response.mimetype = "application/problem+json"
-        return response
+        return _problem(status, title, message, error)
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _problem(status: int, title: str, message, error: HTTPException | None):
+    """RFC 9457 problem details, with the members the error carries (`problem`: a 422's `errors` by field, the
+    lead a 409 is about), the Allow of a 405 and a bearer challenge on a 401."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": str(message),
+            **getattr(error, "problem", {})}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for name, value in error.get_headers() if error is not None else ():
+        if name in ("Allow", "Retry-After"):
+            response.headers[name] = value
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response

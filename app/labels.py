@@ -5,8 +5,8 @@ Keyed by enum class first: StrEnum members equal their values, so Source.WECHAT 
 from flask_babel import lazy_gettext as _l
 
 from app.models import (
-    ActivityKind, AppointmentKind, AppointmentStatus, Channel, IntentLevel, Outcome, Role, Source, Stage,
-    TaskStatus,
+    ActivityKind, AppointmentKind, AppointmentStatus, Channel, ConsentMethod, ConsentState, IntentLevel, Outcome,
+    Role, Source, Stage, TaskStatus,
 )
 
 LABELS = {
@@ -45,6 +45,15 @@ LABELS = {
         Channel.CALL: _l("Phone calls"), Channel.SMS: _l("SMS"), Channel.WECHAT: _l("WeChat"),
         Channel.EMAIL: _l("Email"),
     },
+    ConsentState: {
+        ConsentState.GRANTED: _l("Agreed"), ConsentState.WITHDRAWN: _l("Withdrawn"),
+        ConsentState.NOT_RECORDED: _l("Not recorded"),
+    },
+    ConsentMethod: {
+        ConsentMethod.WALK_IN_FORM: _l("Walk-in form"), ConsentMethod.PHONE: _l("By phone"),
+        ConsentMethod.PORTAL: _l("Car portal"), ConsentMethod.WEB_FORM: _l("Web form"),
+        ConsentMethod.IMPORT: _l("Lead file"),
+    },
     TaskStatus: {TaskStatus.OPEN: _l("Open"), TaskStatus.DONE: _l("Done"), TaskStatus.CANCELLED: _l("Cancelled")},
     AppointmentKind: {
         AppointmentKind.VISIT: _l("Showroom visit"), AppointmentKind.TEST_DRIVE: _l("Test drive"),
@@ -57,8 +66,11 @@ LABELS = {
 }
 
 
-# Codes the app itself writes where people also write free text (activity summaries, follow-up purposes).
+# Codes the app itself writes where people also write free text (activity summaries, follow-up purposes, consent
+# sources), and the consent states as the audit trail stores them.
 LABELS[str] = {
+    **{state.value: words for state, words in LABELS[ConsentState].items()},
+    "lead_page": _l("Lead page"),
     "no_show": _l("Customer did not come"),
     "reschedule_no_show": _l("Reschedule the missed appointment"),
     "after_visit": _l("Follow up after the showroom visit"),
@@ -125,6 +137,10 @@ AUDIT_ACTIONS = {
     "lead.returned": _l("Lead taken back"),
     "lead.stage_changed": _l("Lead stage changed"),
     "customer.updated": _l("Customer details changed"),
+    "consent.granted": _l("Consent recorded"),
+    "consent.withdrawn": _l("Consent withdrawn"),
+    "customer.exported": _l("Customer's data shown or downloaded"),
+    "customer.erased": _l("Customer erased on request"),
     "approval.approved": _l("Request approved"),
     "approval.rejected": _l("Request rejected"),
     "routing_rule.created": _l("Routing rule added"),
@@ -137,13 +153,15 @@ AUDIT_ACTIONS = {
     "dealer.settings_changed": _l("Dealer cadence changed"),
     "dealer.follow_ups_rescheduled": _l("Follow-ups rescheduled by the dealer cadence"),
     "audit.exported": _l("Audit trail downloaded"),
+    "api_token.issued": _l("API token issued"),
+    "api_token.revoked": _l("API token revoked"),
 }
 
 # The kinds of object an audit entry is about, by table name.
 AUDIT_OBJECTS = {
     "users": _l("Person"), "leads": _l("Lead"), "customers": _l("Customer"),
     "approval_requests": _l("Approval request"), "routing_rules": _l("Routing rule"), "oems": _l("Brand"),
-    "regions": _l("Region"), "dealers": _l("Dealer"),
+    "regions": _l("Region"), "dealers": _l("Dealer"), "api_tokens": _l("API token"),
 }
 
 

@@ -12,6 +12,7 @@ from app.models import (
     Activity, ActivityKind, AppointmentKind, Channel, IntentLevel, Outcome, Source, Stage, utcnow,
 )
 from app.services.charts import chart as chart_data
+from app.services.consent import by_channel as consent_by_channel
 from app.services.first_contact_clock import is_breached
 from app.services.phones import display as display_phone
 
@@ -153,7 +154,8 @@ def init_app(app: Flask) -> None:
                                  percent=percent, duration=duration, date_label=date_label)
     app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact,
                                  unread_notifications=_unread_notifications, now=utcnow,
-                                 outbox_texts=outbox_texts, chart_data=chart_data)
+                                 outbox_texts=outbox_texts, chart_data=chart_data,
+                                 consent_by_channel=consent_by_channel)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, Customer, Dealer, FollowUpTask, IntentLevel, Lead, Oem, Origin, Region, Role,
-    Source, Stage, User, utcnow,
+    Activity, ActivityKind, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, FollowUpTask, IntentLevel, Lead,
+    Oem, Origin, Region, Role, Source, Stage, User, utcnow,
 )
 from app.services.accounts import hash_password
 
@@ -57,6 +57,13 @@ def make_customer(oem: Oem, **fields) -> Customer:
     n = next(_numbers)
     defaults = {"oem_id": oem.id, "name": f"客户{n}", "phone_e164": f"+86139{n:08d}"}
     return _save(Customer(**{**defaults, **fields}))
+
+
+def make_consent(customer: Customer, channel: Channel, granted: bool = True, **fields) -> ConsentRecord:
+    """The customer's word on a channel, as a walk-in form records it unless told otherwise."""
+    defaults = {"customer_id": customer.id, "channel": channel, "granted": granted,
+                "method": ConsentMethod.WALK_IN_FORM, "source": "walk_in"}
+    return _save(ConsentRecord(**{**defaults, **fields}))
 
 
 def make_lead(consultant: User | None = None, *, dealer: Dealer | None = None, customer: Customer | None = None,

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, ActivityKind, Appointment, Customer, IdempotentRequest
+from app.models import Activity, ActivityKind, Appointment, Channel, Customer, IdempotentRequest
 from app.services import cadence
 from app.views import service_worker
 from tests import factories
@@ -296,6 +296,7 @@ def test_thirty_entries_made_offline_survive_reloads_and_a_restart_and_reach_the
         phone_factory, network, world):
     me = world.one.consultant
     leads = leads_on_today(world, me, 6)
+    factories.make_consent(leads[5].customer, Channel.SMS)  # the one messaged agreed to SMS
     phone = phone_factory()
     page = signed_in(phone, me)
     kept_for_offline(phone, leads)

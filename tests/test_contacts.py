@@ -11,7 +11,8 @@ import pytest
 
 from app.extensions import db
 from app.models import (
-    Activity, ActivityKind, Appointment, AppointmentKind, FollowUpTask, Lead, Outcome, Stage, TaskStatus, utcnow,
+    Activity, ActivityKind, Appointment, AppointmentKind, Channel, FollowUpTask, Lead, Outcome, Stage, TaskStatus,
+    utcnow,
 )
 from app.services import cadence
 from tests import factories
@@ -21,7 +22,11 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def lead(me, world):
-    lead = factories.make_lead(me, customer=factories.make_customer(world.oem, name="刘洋", wechat_id="liuyang88"))
+    """A lead whose customer agreed to SMS and WeChat (messages without consent: tests/test_consent.py)."""
+    customer = factories.make_customer(world.oem, name="刘洋", wechat_id="liuyang88")
+    for channel in (Channel.SMS, Channel.WECHAT):
+        factories.make_consent(customer, channel)
+    lead = factories.make_lead(me, customer=customer)
     factories.make_follow_up(lead, due_in=timedelta(hours=-2))
     return lead
 

@@ -33,7 +33,8 @@ def test_hostile_text_is_escaped_wherever_it_shows(client, auth, world):
     auth.sign_out()
 
     auth.sign_in(world.one.manager.email)
-    for path in (f"/leads/{lead.id}", "/leads", "/dashboard/leads?measure=leads", "/audit"):
+    for path in (f"/leads/{lead.id}", "/leads", "/dashboard/leads?measure=leads", "/audit",
+                 f"/customers/{customer.id}/data", f"/customers/{customer.id}/erase"):
         assert_escaped(client.get(path).get_data(as_text=True), path)
 
 

@@ -356,12 +356,14 @@ def test_the_migration_fills_milestones_from_the_history_and_the_downgrade_drops
                       "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
         upgrade(revision="0008")
-        # The factories write users through today's model: meanwhile users get the columns added after 0008.
-        later_user_columns = {"failed_sign_ins": "INTEGER DEFAULT 0 NOT NULL", "failed_sign_in_at": "TIMESTAMP",
-                              "locked_until": "TIMESTAMP"}
+        # The factories write users and customers through today's models: meanwhile their tables get the columns
+        # added after 0008.
+        later_columns = {("users", "failed_sign_ins"): "INTEGER DEFAULT 0 NOT NULL",
+                         ("users", "failed_sign_in_at"): "TIMESTAMP", ("users", "locked_until"): "TIMESTAMP",
+                         ("customers", "erased_at"): "TIMESTAMP"}
         with db.engine.begin() as connection:
-            for name, kind in later_user_columns.items():
-                connection.execute(sa.text(f"ALTER TABLE users ADD COLUMN {name} {kind}"))
+            for (table, name), kind in later_columns.items():
+                connection.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
         world = factories.make_world()
         consultant = world.one.consultant
         customer = factories.make_customer(world.oem)
@@ -375,8 +377,8 @@ def test_the_migration_fills_milestones_from_the_history_and_the_downgrade_drops
         _history(world, consultant)
         db.session.remove()
         with db.engine.begin() as connection:
-            for name in later_user_columns:
-                connection.execute(sa.text(f"ALTER TABLE users DROP COLUMN {name}"))
+            for table, name in later_columns:
+                connection.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {name}"))
 
         upgrade()
         found = {lead.id: marks(lead) for lead in db.session.scalars(sa.select(Lead))}

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.models import Appointment, AppointmentKind, Outcome, Stage, ActivityKind, utcnow
+from app.models import Appointment, AppointmentKind, Channel, Outcome, Stage, ActivityKind, utcnow
 from app.extensions import db
 from app.services import cadence
 from tests import factories
@@ -56,6 +56,7 @@ def test_a_row_shows_model_source_last_contact_and_one_tap_contact(client, me, w
                       first_contact_at=utcnow(), last_contact_at=utcnow() - timedelta(days=1),
                       last_contact_kind=ActivityKind.CALL, last_contact_outcome=Outcome.NO_ANSWER)
     factories.make_follow_up(lead, due_in=timedelta(hours=-1))
+    factories.make_consent(lead.customer, Channel.SMS)  # SMS only with consent (tests/test_consent.py)
     row = section(client.get("/today").get_data(as_text=True), "overdue")
     assert "HY-X7 SUV · Walk-in" in row
     assert "Last: Call yesterday" in row and "No answer" in row

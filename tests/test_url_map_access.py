@@ -13,7 +13,7 @@ from flask import url_for
 
 from app.extensions import db
 from app.models import (
-    ActivityKind, ApprovalKind, ApprovalRequest, Appointment, AppointmentKind, LeadImport, Notification, Origin,
+    ActivityKind, ApiToken, ApprovalKind, ApprovalRequest, Appointment, AppointmentKind, LeadImport, Notification, Origin,
     PushSubscription, Role, RoutingRule, RuleScope, ShowroomVisit, utcnow,
 )
 from tests import factories
@@ -40,12 +40,15 @@ def objects_of(consultant, manager, dealer, region, lead) -> dict:
     upload = LeadImport(oem_id=manager.oem_id, user_id=manager.id, dealer_id=dealer.id, filename="a.csv", size=1)
     rule = RoutingRule(oem_id=manager.oem_id, scope=RuleScope.CITY, match_value=f"城市{dealer.id}",
                        dealer_id=dealer.id)
-    db.session.add_all([appointment, visit, request, notification, device, upload, rule])
+    token = ApiToken(user_id=consultant.id, name="DMS", token_hash=f"{consultant.id:064d}", prefix="dlk_test",
+                     created_by_id=manager.id)
+    db.session.add_all([appointment, visit, request, notification, device, upload, rule, token])
     db.session.commit()
     return {"lead_id": lead.id, "customer_id": lead.customer_id, "activity_id": attempt.id,
             "appointment_id": appointment.id, "visit_id": visit.id, "request_id": request.id,
             "notification_id": notification.id, "device_id": device.id, "import_id": upload.id,
-            "rule_id": rule.id, "user_id": consultant.id, "region_id": region.id, "dealer_id": dealer.id}
+            "rule_id": rule.id, "user_id": consultant.id, "region_id": region.id, "dealer_id": dealer.id,
+            "token_id": token.id}
 
 
 @pytest.fixture
@@ -131,4 +134,4 @@ def test_the_same_urls_with_ones_own_objects_open(app, client, auth, world):
     opened = {endpoint for method, url, endpoint in urls(app, own)
               if method == "GET" and client.get(url).status_code == 200}
     assert {"leads.show", "leads.customer", "appointments.book", "lead_actions.edit", "imports.show",
-            "assignments.hand_over"} <= opened
+            "assignments.hand_over", "api.show"} <= opened

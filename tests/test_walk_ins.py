@@ -296,13 +296,13 @@ def test_a_consultant_registers_for_themself_whatever_the_form_says(client, auth
 
 def test_a_customer_created_by_a_simultaneous_registration_is_reused(client, auth, consultant, world, monkeypatch):
     person = customer(world)
-    real, looks = walk_ins._locked_customer, []
+    real, looks = walk_ins.locked_customer, []
 
     def racing(oem_id, phone):  # the first look misses the customer another request is committing
         looks.append(phone)
         return None if len(looks) == 1 else real(oem_id, phone)
 
-    monkeypatch.setattr(walk_ins, "_locked_customer", racing)
+    monkeypatch.setattr(walk_ins, "locked_customer", racing)
     assert post(client, auth, "/walk-ins/new", **WALK_IN).status_code == 303
     assert (count(Customer), db.session.scalar(select(Lead.customer_id)), len(looks)) == (1, person.id, 2)
 

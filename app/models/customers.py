@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.users import User
 
 
 class Channel(enum.StrEnum):
@@ -14,6 +15,14 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     WECHAT = "wechat"
     EMAIL = "email"
+
+
+class ConsentState(enum.StrEnum):
+    """A customer's current word on a channel: its latest consent record's, or none at all."""
+
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+    NOT_RECORDED = "not_recorded"
 
 
 class ConsentMethod(enum.StrEnum):
@@ -52,12 +61,22 @@ class Customer(db.Model):
     )
 
     @property
+    def latest_consents(self) -> dict[Channel, "ConsentRecord"]:
+        """Each channel's latest consent record, the customer's current word on it: a later record wins (a
+        withdrawal over an earlier yes, a new yes over a withdrawal); one not yet saved counts as the latest.
+        What that word allows is app.services.consent's to say."""
+        latest: dict[Channel, ConsentRecord] = {}
+        for record in self.consents:
+            current = latest.get(record.channel)
+            if current is None or record.order_key > current.order_key:
+                latest[record.channel] = record
+        return latest
+
+    @property
     def consented_channels(self) -> list[Channel]:
-        """Channels whose latest consent record is a yes (a later withdrawal wins over an earlier yes)."""
-        latest: dict[Channel, bool] = {}
-        for record in self.consents:  # newest first
-            latest.setdefault(record.channel, record.granted)
-        return [channel for channel in Channel if latest.get(channel)]
+        """Channels whose latest consent record is a yes."""
+        latest = self.latest_consents
+        return [channel for channel in Channel if channel in latest and latest[channel].granted]
 
 
 class ConsentRecord(db.Model):
@@ -76,3 +95,9 @@ class ConsentRecord(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     customer: Mapped[Customer] = relationship(back_populates="consents")
+    recorded_by: Mapped[User | None] = relationship()
+
+    @property
+    def order_key(self) -> tuple:
+        """Orders one customer's records in time; the id breaks a tie, and a record not yet saved is the latest."""
+        return (self.recorded_at or utcnow(), self.id if self.id is not None else float("inf"))

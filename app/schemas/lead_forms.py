@@ -3,7 +3,7 @@ appointment, stage, intent, close request, a note, and the customer and lead det
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.models import ActivityKind, AppointmentKind, ApprovalKind, IntentLevel, Outcome, Stage
+from app.models import ActivityKind, AppointmentKind, ApprovalKind, Channel, ConsentState, IntentLevel, Outcome, Stage
 from app.schemas import REQUIRED, FormSchema, text
 
 DATE = {"invalid": _l("Enter a date."), **REQUIRED}
@@ -101,3 +101,11 @@ class LeadDetailsSchema(FormSchema):
 
 class DecisionSchema(FormSchema):
     comment = text(1000)
+
+
+class ConsentSchema(FormSchema):
+    """The customer's word on a channel, recorded by hand: both the channel and the word are asked, never assumed."""
+
+    channel = choice(Channel, required=True)
+    state = choice(ConsentState, required=True, validate=validate.OneOf(
+        [ConsentState.GRANTED, ConsentState.WITHDRAWN], error=_l("Choose one of the options.")))

@@ -16,7 +16,7 @@ from sqlalchemy import Select, false, func, select
 
 from app.extensions import db
 from app.labels import audit_action_label, audit_object_label, label
-from app.models import ApprovalRequest, AuditEntry, Customer, Dealer, Lead, Role, Stage, User
+from app.models import ApprovalRequest, AuditEntry, Channel, Customer, Dealer, Lead, Role, Stage, User
 from app.services import audit, visibility
 from app.services.brand_dashboard import brand_zone
 
@@ -216,6 +216,8 @@ def _changes(before: dict, after: dict, names: dict) -> list[Change]:
 
 
 def _field_label(key: str) -> str:
+    if key in set(Channel):  # a consent change: {"sms": "not_recorded"} → {"sms": "granted"}
+        return str(label(Channel(key)))
     return str(FIELD_LABELS.get(key, key.replace("_", " ")))
 
 

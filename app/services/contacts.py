@@ -1,14 +1,16 @@
 """Contacting a lead: the attempt is history the moment the consultant taps Call, SMS or WeChat; the outcome
 and the next follow-up come when they are back from the call. A phone without signal cannot record the attempt
-first: it logs the whole contact later, attempt and outcome in one go, at the time it was made (`log_contact`)."""
+first: it logs the whole contact later, attempt and outcome in one go, at the time it was made (`log_contact`).
+Either way a channel the customer has not consented to (app.services.consent) is refused before anything is
+written: an SMS or WeChat message without a recorded grant, a call after the customer withdrew consent to calls."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Activity, ActivityKind, AppointmentKind, Lead, Outcome, Stage, User, utcnow
-from app.services import appointments, follow_ups, lead_changes
+from app.models import Activity, ActivityKind, AppointmentKind, Channel, Lead, Outcome, Stage, User, utcnow
+from app.services import appointments, consent, follow_ups, lead_changes
 
 CHANNELS = (ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT)
 CLOCK_SLACK = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
@@ -28,6 +30,10 @@ class ContactError(ValueError):
     """A contact that cannot be logged as asked; the message is for the consultant."""
 
 
+class NoConsent(ContactError):
+    """A contact on a channel the customer has not consented to; the message says why."""
+
+
 def record_attempt(user: User, lead: Lead, kind: ActivityKind, *, at: datetime | None = None,
                    commit: bool = True) -> Activity:
     """Record that the user is calling or messaging the lead now, or did at `at` (a contact logged afterwards).
@@ -36,11 +42,14 @@ def record_attempt(user: User, lead: Lead, kind: ActivityKind, *, at: datetime |
     late never hides a later one already recorded.
     :param commit: False when the caller completes the contact in the same transaction (log_contact).
     :raise ContactError: for a kind that is not a contact channel, or a closed lead.
+    :raise NoConsent: for a channel the customer has not consented to.
     """
     if kind not in CHANNELS:
         raise ContactError(_l("Choose call, SMS or WeChat."))
     if not lead.is_open:
         raise ContactError(_l("This lead is closed."))
+    if (reason := consent.refusal(lead.customer, Channel(kind.value))) is not None:
+        raise NoConsent(reason)
     at = (at or utcnow()).astimezone(timezone.utc)
     attempt = Activity(lead_id=lead.id, user_id=user.id, kind=kind, occurred_at=at)
     db.session.add(attempt)
@@ -86,7 +95,7 @@ def log_contact(user: User, lead: Lead, kind: ActivityKind, made_at: datetime, *
     `made_at` comes from the phone's clock; the entry may reach the server days later, after contacts recorded
     online (record_attempt keeps the lead's last contact on the latest of them).
     :raise ContactError: for a time in the future or older than the phone keeps entries, a kind that is not a
-        contact channel, a closed lead, or a call without its outcome.
+        contact channel, a closed lead, a channel without the customer's consent, or a call without its outcome.
     :raise AppointmentError: when the booking's time is past or too far ahead.
     """
     now = utcnow()

@@ -1,7 +1,9 @@
 """Follow-up tasks: a lead has at most one open next step; setting a new one completes the old.
 
 A lead that meets one of its dealer's stop conditions (`stopped`: won, lost or invalid, or the customer opted out
-of calls) gets no next step: `set_next` leaves it without one, and moving its next step is refused.
+of calls, that is withdrew their consent to calls: app.services.consent) gets no next step: `set_next` leaves it
+without one, and moving its next step is refused. `silenced` tells the lead page why a lead's follow-ups send no
+reminder.
 """
 from datetime import datetime, timedelta, timezone
 
@@ -9,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, ConsentRecord, FollowUpTask, Lead, Stage, StopCondition, TaskStatus, utcnow
-from app.services import cadence
+from app.models import Channel, ConsentState, FollowUpTask, Lead, Stage, StopCondition, TaskStatus, utcnow
+from app.services import cadence, consent
 from app.services.cadence import Policy
 
 HORIZON = timedelta(days=366)
@@ -19,6 +21,7 @@ STOPPED = {
     StopCondition.LOST: _l("This lead is closed: its follow-ups have stopped."),
     StopCondition.OPTED_OUT: _l("The customer opted out of calls: this lead's follow-ups have stopped."),
 }
+UNREACHABLE = _l("The customer may not be contacted on any channel: no reminder is sent for this follow-up.")
 
 
 class FollowUpError(ValueError):
@@ -71,11 +74,19 @@ def stop_condition(lead: Lead) -> StopCondition | None:
 
 def _opted_out_of_calls(lead: Lead) -> bool:
     """Whether the customer's latest word on calls is a withdrawal (no record at all is no opt-out)."""
-    latest = db.session.scalar(
-        select(ConsentRecord.granted).where(ConsentRecord.customer_id == lead.customer_id,
-                                            ConsentRecord.channel == Channel.CALL)
-        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc()).limit(1))
-    return latest is False
+    return consent.by_channel(lead.customer)[Channel.CALL].state is ConsentState.WITHDRAWN
+
+
+def silenced(lead: Lead) -> str | None:
+    """Why an open lead's follow-ups send no reminder, for the lead page: a stop condition of its dealer's
+    cadence, or a customer who may be contacted on no channel (app.services.reminders skips their follow-ups)."""
+    if not lead.is_open:
+        return None
+    if (condition := stop_condition(lead)) is not None:
+        return str(STOPPED[condition])
+    if lead.next_follow_up_at is not None and not consent.reachable(lead.customer):
+        return str(UNREACHABLE)
+    return None
 
 
 def set_next(lead: Lead, due_at: datetime | None, *, purpose: str | None = None,

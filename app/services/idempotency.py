@@ -39,7 +39,7 @@ KEEP_FOR = timedelta(days=14)  # longer than any phone keeps an entry waiting to
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What makes two requests with one key the same entry: method, path and the form's fields."""
+    """What makes two requests with one key the same entry: method, path and the form's fields (or JSON body)."""
 
     method: str
     path: str
@@ -67,6 +67,11 @@ def body_hash(form) -> str:
     """
     fields = sorted((name, value) for name, values in form.lists() if name != "csrf_token" for value in values)
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+
+
+def json_hash(body) -> str:
+    """SHA-256 of a JSON body in a canonical form (keys sorted), so a replay matches however it was serialised."""
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def claim_or_find(user_id: int, key: str, fingerprint: Fingerprint) -> tuple[IdempotentRequest, bool]:

@@ -38,8 +38,15 @@ def check_phone(lead: Lead, raw: str) -> str:
 
 
 def update(user: User, lead: Lead, data: dict) -> None:
-    """Save the edited details; the before and after of what changed go to the audit log."""
+    """Save the edited details; the before and after of what changed go to the audit log.
+
+    :raise DetailsError: for an erased customer: their details are not written back (a new inquiry from them
+        starts a new customer).
+    """
     customer = lead.customer
+    if customer.erased_at is not None:
+        raise DetailsError("form", _l("This customer was erased on their request; their details cannot be "
+                                      "entered again."))
     new = {"name": data["name"], "phone_e164": check_phone(lead, data["phone"]),
            "wechat_id": data.get("wechat_id"), "email": (data.get("email") or "").lower() or None,
            "city": data.get("city")}

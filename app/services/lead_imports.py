@@ -2,7 +2,9 @@
 reason that names the row; a re-import of the same file creates nothing new.
 
 For each row (`import_batch`):
-1. Its import key (the provider's id, else phone + source + request time) already imported → skipped.
+1. Its import key (the provider's id, else phone + source + request time) already imported → skipped; so is a
+   row whose person was erased since (app.services.erasure keeps their keys as hashes): an old file does not
+   bring them back.
 2. The person (customer by phone, brand-wide) has an open lead → merged: no second lead; the arrival is noted
    in that lead's history so its consultant sees the repeat.
 3. The person is known without an open lead → merged: a new lead on the existing customer.
@@ -26,6 +28,7 @@ from app.models import (
     IntentLevel, Lead, Origin, Role, Source, User, utcnow,
 )
 from app.services import routing
+from app.services.erasure import erased_import_key
 from app.services.lead_files import LeadRow, ParsedFile
 
 BATCH = 500  # rows per transaction: progress is saved as it goes, and a failure loses at most one batch
@@ -94,7 +97,7 @@ class _Known:
         keys = [_key(row) for row in batch]
         phones = [row.phone_e164 for row in batch]
         self.keys = set(db.session.scalars(select(ImportedRow.import_key).where(
-            ImportedRow.oem_id == oem_id, ImportedRow.import_key.in_(keys))))
+            ImportedRow.oem_id == oem_id, ImportedRow.import_key.in_(keys + [erased_import_key(k) for k in keys]))))
         self.customers = {c.phone_e164: c for c in db.session.scalars(select(Customer).where(
             Customer.oem_id == oem_id, Customer.phone_e164.in_(phones)))}
         self.new_leads: list[tuple[Lead, LeadRow]] = []
@@ -114,6 +117,9 @@ def _import_row(user: User, row: LeadRow, known: _Known) -> str:
     key = _key(row)
     if key in known.keys:
         return _("%(label)s: already imported", label=_("row %(number)d", number=row.line))
+    if erased_import_key(key) in known.keys:
+        return _("%(label)s: this person was erased on their request; not imported again",
+                 label=_("row %(number)d", number=row.line))
     known.keys.add(key)
     customer = known.customers.get(row.phone_e164)
     open_lead = known.open_leads.get(row.phone_e164)

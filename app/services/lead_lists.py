@@ -6,7 +6,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import CLOSED_STAGES, Customer, Lead, Role, Stage, User, utcnow
+from app.models import CLOSED_STAGES, Customer, IntentLevel, Lead, Role, Stage, User, utcnow
 from app.services import assignments, first_contact_clock, visibility
 from app.services.phones import InvalidPhone, looks_like_phone, normalise_mobile
 
@@ -21,7 +21,7 @@ class LeadPage:
 
 
 def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int = 1, page_size: int = 50,
-               include_closed: bool = False, pool: bool = False) -> LeadPage:
+               include_closed: bool = False, pool: bool = False, intent: IntentLevel | None = None) -> LeadPage:
     """One page of the leads the user may see.
 
     Without a stage, a consultant's and a manager's list holds open leads only (unless include_closed, as search
@@ -30,6 +30,7 @@ def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int
 
     :param q: a name's start, a mobile number in any format or part of one, or part of a model's name.
     :param pool: only the manager's dealer's pool, the lead waiting longest first (app.services.assignments).
+    :param intent: only leads of this intent level.
     """
     if pool:
         statement = assignments.pool(user)
@@ -42,6 +43,8 @@ def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int
         statement = statement.where(Lead.stage == stage)
     elif user.role.belongs_to_dealer and not include_closed:
         statement = statement.where(Lead.stage.not_in(CLOSED_STAGES))
+    if intent is not None:
+        statement = statement.where(Lead.intent_level == intent)
     if q.strip():
         statement = statement.where(_matches(user, q.strip()))
     statement = (

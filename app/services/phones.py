@@ -37,7 +37,10 @@ def looks_like_phone(text: str) -> bool:
 
 
 def display(e164: str, region: str = "CN") -> str:
-    """The number as people in the dealer's region write it (national format at home, else international)."""
+    """The number as people in the dealer's region write it (national format at home, else international); nothing
+    for an erased customer's stand-in, which is no number (app.services.erasure)."""
+    if not e164.startswith("+"):
+        return ""
     number = phonenumbers.parse(e164)
     home = phonenumbers.region_code_for_number(number) == region
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL

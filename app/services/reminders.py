@@ -2,7 +2,9 @@
 
 1. Follow-ups due (`follow_ups_due`): an open follow-up whose time has come tells its consultant once
    ("follow_up_due"). One that fell due more than STALE ago (the worker was stopped a while) is marked without
-   a push: Today and the morning digest show it, and a burst of old reminders would only be noise.
+   a push: Today and the morning digest show it, and a burst of old reminders would only be noise. So is one
+   whose customer may be contacted on no channel (calls withdrawn, and no SMS, WeChat or email consent:
+   app.services.consent): a reminder to do what is not allowed is no reminder. The lead page says why.
 2. Appointments soon (`appointments_soon`): a booked visit or test drive starting within APPOINTMENT_NOTICE tells
    its consultant once; one that has begun already is marked without a message.
 3. The morning digest (`digests`): in the DIGEST_WINDOW after each dealer's digest time, in its time zone, every
@@ -20,7 +22,7 @@ from sqlalchemy import func, literal_column, or_, select, update
 from app.extensions import db
 from app.i18n import language_of
 from app.models import Appointment, Customer, Dealer, FollowUpTask, Lead, Role, User
-from app.services import cadence, notices
+from app.services import cadence, consent, notices
 
 BATCH = 1000
 STALE = timedelta(hours=24)
@@ -31,12 +33,17 @@ DIGEST_WINDOW = timedelta(hours=3)
 def follow_ups_due(now: datetime) -> int:
     """Remind consultants of follow-ups that fell due; returns how many were told."""
     due = (select(FollowUpTask.id, FollowUpTask.consultant_id, FollowUpTask.due_at, FollowUpTask.purpose,
-                  Lead.id.label("lead_id"), Lead.model_of_interest, Customer.name)
+                  Lead.id.label("lead_id"), Lead.model_of_interest, Customer.id.label("customer_id"), Customer.name)
            .join(Lead, Lead.id == FollowUpTask.lead_id).join(Customer, Customer.id == Lead.customer_id)
            .where(FollowUpTask.status == literal_column("'open'"), FollowUpTask.reminded_at.is_(None),
                   FollowUpTask.due_at <= now)
            .order_by(FollowUpTask.due_at).limit(BATCH).with_for_update(skip_locked=True, of=FollowUpTask))
-    return _sweep(due, FollowUpTask, now, lambda row: row.due_at > now - STALE, lambda row: dict(
+
+    def worth_telling(rows):
+        unreachable = consent.unreachable_customers(row.customer_id for row in rows)
+        return [row for row in rows if row.due_at > now - STALE and row.customer_id not in unreachable]
+
+    return _sweep(due, FollowUpTask, now, worth_telling, lambda row: dict(
         kind="follow_up_due", user_id=row.consultant_id, lead_id=row.lead_id, title=row.name,
         body=row.purpose or row.model_of_interest, occasion=row.due_at))
 
@@ -49,16 +56,17 @@ def appointments_soon(now: datetime) -> int:
             .where(Appointment.status == literal_column("'booked'"), Appointment.reminded_at.is_(None),
                    Appointment.starts_at <= now + APPOINTMENT_NOTICE)
             .order_by(Appointment.starts_at).limit(BATCH).with_for_update(skip_locked=True, of=Appointment))
-    return _sweep(soon, Appointment, now, lambda row: row.starts_at > now, lambda row: dict(
-        kind="appointment_soon", user_id=row.consultant_id, lead_id=row.lead_id, title=row.name,
-        body=row.kind.value, occasion=row.starts_at))
+    return _sweep(soon, Appointment, now, lambda rows: [row for row in rows if row.starts_at > now],
+                  lambda row: dict(kind="appointment_soon", user_id=row.consultant_id, lead_id=row.lead_id,
+                                   title=row.name, body=row.kind.value, occasion=row.starts_at))
 
 
 def _sweep(statement, model, now: datetime, worth_telling, notice) -> int:
-    """Mark the rows `statement` finds, telling those `worth_telling`; BATCH rows a transaction."""
+    """Mark the rows `statement` finds, telling those that `worth_telling` keeps of each batch; BATCH rows a
+    transaction."""
     told = 0
     while rows := db.session.execute(statement).all():
-        messages = [notice(row) for row in rows if worth_telling(row)]
+        messages = [notice(row) for row in worth_telling(rows)]
         notices.add_many([dict(
             user_id=m["user_id"], kind=m["kind"], lead_id=m["lead_id"], url=f"/leads/{m['lead_id']}",
             title=m["title"], body=m["body"], created_at=now,

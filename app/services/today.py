@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.extensions import db
-from app.models import CLOSED_STAGES, Appointment, Lead, Stage, User, utcnow
+from app.models import CLOSED_STAGES, Appointment, Customer, Lead, Stage, User, utcnow
 from app.services import cadence, visibility
 
 SECTION_LIMIT = 15  # the next hour or two of work; the lead list holds the rest
@@ -70,7 +70,9 @@ def today_for(user: User, now: datetime | None = None) -> Today:
 
 
 def _leads(statement) -> Section:
-    return _section(statement.options(joinedload(Lead.customer), selectinload(Lead.open_follow_up)))
+    # The customer's consents decide which contact buttons a row offers (app.services.consent).
+    return _section(statement.options(joinedload(Lead.customer).selectinload(Customer.consents),
+                                      selectinload(Lead.open_follow_up)))
 
 
 def _section(statement) -> Section:

@@ -15,7 +15,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from app.extensions import db
-from app.models import ApprovalRequest, AuditEntry, Customer, Dealer, Lead, Origin, Region, Role, User
+from app.models import ApiToken, ApprovalRequest, AuditEntry, Customer, Dealer, Lead, Origin, Region, Role, User
 
 
 def lead_scope(user: User) -> ColumnElement[bool]:
@@ -75,6 +75,31 @@ def get_customer(user: User, customer_id: int) -> Customer:
     return customer
 
 
+def answers_data_requests(user: User) -> bool:
+    """Who answers a customer's request to see or erase their data: a dealer's manager (for the dealer) and the
+    OEM admin (for the brand's lead desk); consultants and lead desk agents pass such requests on."""
+    return user.role in (Role.MANAGER, Role.OEM_ADMIN)
+
+
+def data_request_scope(user: User) -> ColumnElement[bool]:
+    """The leads whose records this user answers for in a data request: a manager their dealer's, the OEM admin
+    every lead the brand's desk captured (routed or still in the desk's inbox). Nothing for other roles."""
+    if user.role is Role.MANAGER:
+        return Lead.dealer_id == user.dealer_id
+    if user.role is Role.OEM_ADMIN:
+        return and_(Lead.oem_id == user.oem_id, Lead.origin == Origin.OEM)
+    return false()
+
+
+def get_customer_for_data_request(user: User, customer_id: int) -> Customer:
+    """A visible customer whose data request this user may answer: 404 when out of sight, 403 when visible but
+    not theirs to answer (a consultant, the lead desk)."""
+    customer = get_customer(user, customer_id)
+    if not answers_data_requests(user):
+        abort(403)
+    return customer
+
+
 def visible_dealers(user: User) -> Select:
     """Dealers the user works at (dealer roles) or oversees (brand roles)."""
     statement = select(Dealer).join(Region)
@@ -103,8 +128,41 @@ def get_consultant(manager: User, user_id: int) -> User:
     return consultant
 
 
+
+def token_holders(user: User) -> Select:
+    """The people whose API tokens this user may issue and revoke: a manager anyone at their dealer (themselves
+    included), an OEM admin the brand's own people (lead desk agents and administrators, no dealer's staff)."""
+    if user.role is Role.MANAGER:
+        return select(User).where(User.dealer_id == user.dealer_id)
+    if user.role is Role.OEM_ADMIN:
+        return select(User).where(User.oem_id == user.oem_id, User.dealer_id.is_(None))
+    return select(User).where(false())
+
+
+def get_token_holder(user: User, user_id: int) -> User:
+    """Someone this user may issue an API token for; abort with 404 for anyone else."""
+    holder = db.session.scalar(token_holders(user).where(User.id == user_id))
+    if holder is None:
+        abort(404)
+    return holder
+
+
+def visible_api_tokens(user: User) -> Select:
+    """select(ApiToken) of the people whose tokens this user looks after (token_holders)."""
+    return select(ApiToken).where(ApiToken.user_id.in_(token_holders(user).with_only_columns(User.id)))
+
+
+def get_api_token(user: User, token_id: int) -> ApiToken:
+    """A token this user looks after; abort with 404 for any other."""
+    token = db.session.scalar(visible_api_tokens(user).where(ApiToken.id == token_id))
+    if token is None:
+        abort(404)
+    return token
+
 # Audit actions on a lead that are about where it goes (the brand's routing), not about the customer.
 LEAD_ROUTING_ACTIONS = ("lead.routed", "lead.assigned", "lead.returned")
+# A customer's data shown or downloaded, and erased (app.services.customer_data, app.services.erasure).
+DATA_REQUEST_ACTIONS = ("customer.exported", "customer.erased")
 
 
 def audit_scope(user: User) -> ColumnElement[bool]:
@@ -118,7 +176,10 @@ def audit_scope(user: User) -> ColumnElement[bool]:
         * an OEM-originated lead of the brand routed, assigned or returned (LEAD_ROUTING_ACTIONS);
         * an approval decision ("approval.*") on an OEM-originated lead of the brand;
         * a cadence policy of the brand, one of its regions or dealers ("oem.*", "region.*", "dealer.*");
-        * a download of the audit trail by one of the brand's users ("audit.exported" without a dealer).
+        * a download of the audit trail, or an API token issued or revoked, by one of the brand's own users
+          ("audit.exported", "api_token.*", without a dealer);
+        * a customer's data exported or erased by one of the brand's users (DATA_REQUEST_ACTIONS: they hold
+          no personal data).
       Everything else stays with the dealer: customers' details ("customer.*"), stage changes, the team
       ("user.*"), and anything about a dealer's own (dealer-originated) leads, even approvals, whose comments
       may speak of the customer.
@@ -147,8 +208,9 @@ def audit_scope(user: User) -> ColumnElement[bool]:
              AuditEntry.object_id.in_(brand_regions)),
         and_(action.startswith("dealer.", autoescape=True), AuditEntry.object_type == Dealer.__tablename__,
              AuditEntry.object_id.in_(brand_dealers)),
-        and_(action == "audit.exported", AuditEntry.dealer_id.is_(None),
-             AuditEntry.actor_id.in_(brand_users_off_dealers)),
+        and_(or_(action == "audit.exported", action.startswith("api_token.", autoescape=True)),
+             AuditEntry.dealer_id.is_(None), AuditEntry.actor_id.in_(brand_users_off_dealers)),
+        and_(action.in_(DATA_REQUEST_ACTIONS), AuditEntry.actor_id.in_(brand_users_off_dealers)),
     )
     belongs_to_brand = or_(AuditEntry.dealer_id.in_(brand_dealers), AuditEntry.actor_id.in_(brand_users))
     return and_(belongs_to_brand, concerns_routing)

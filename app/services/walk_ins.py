@@ -111,7 +111,7 @@ def register_walk_in(user: User, data: dict) -> Registration:
 
 def _register(user: User, data: dict) -> Registration:
     now = utcnow()
-    customer = _locked_customer(user.oem_id, data["phone"])
+    customer = locked_customer(user.oem_id, data["phone"])
     known = open_leads(user, data["phone"]) if customer else []
     if known:
         registration = _visit(user, known[0], data, now, first=False)
@@ -155,7 +155,7 @@ def record_visit(user: User, lead: Lead, details: dict) -> Registration:
     :param details: a loaded VisitSchema: party_size, test_drive, wechat_added.
     :raise WalkInError: when the lead is closed (the customer is then registered as a new walk-in).
     """
-    _locked_customer(lead.oem_id, lead.customer.phone_e164)
+    locked_customer(lead.oem_id, lead.customer.phone_e164)
     if not lead.is_open:
         raise WalkInError("form", _l("This lead is closed: register the customer as a new walk-in."))
     registration = _visit(user, lead, details, utcnow(), first=False)
@@ -163,7 +163,9 @@ def record_visit(user: User, lead: Lead, details: dict) -> Registration:
     return registration
 
 
-def _locked_customer(oem_id: int, phone: str) -> Customer | None:
+def locked_customer(oem_id: int, phone: str) -> Customer | None:
+    """The brand's customer with this number, if any, locked until the commit (new leads of one person, from here
+    or app.services.own_leads, are made one at a time)."""
     # A write that changes nothing, to take the lock: the row's on PostgreSQL, the database's on SQLite (which has
     # no FOR UPDATE and reads outside transactions). Registrations of one person then run one after the other and
     # the second of a double submit sees the first one's visit.

@@ -9,10 +9,10 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.extensions import db
-from app.models import Activity, ActivityKind, Lead, Role, utcnow
+from app.models import Activity, ActivityKind, Channel, Lead, Role, utcnow
 from app.schemas import first_errors
 from app.schemas.lead_forms import ContactLogSchema, OutcomeSchema
-from app.services import cadence, contacts, visibility
+from app.services import cadence, consent, contacts, visibility
 from app.services.appointments import AppointmentError
 from app.services.follow_ups import FollowUpError, chosen_due
 from app.views.access import roles_required
@@ -31,8 +31,9 @@ def attempt(lead_id: int, kind: str):
     lead = visibility.get_lead_to_work(current_user, lead_id)
     try:
         activity = contacts.record_attempt(current_user, lead, ActivityKind(kind))
-    except contacts.ContactError as error:
-        return render_sheet("contacts/_sheet.html", _("Log contact"), status=409, lead=lead, activity=None,
+    except contacts.ContactError as error:  # a closed lead is a conflict; a channel without consent, refused
+        status = 422 if isinstance(error, contacts.NoConsent) else 409
+        return render_sheet("contacts/_sheet.html", _("Log contact"), status=status, lead=lead, activity=None,
                             errors={"form": str(error)}, form={}, picks=[])
     if wants_fragment():
         return _sheet(activity, {}, {})
@@ -66,11 +67,13 @@ def outcome(activity_id: int):
 def log(lead_id: int):
     """Log a call or message with its outcome in one go, at the time the phone says it was made: the sheet a
     phone opens when tapping Call cannot reach the server; the entry waits on the phone until there is signal.
-    `?kind=` chooses the channel the sheet opens with."""
+    `?kind=` chooses the channel the sheet opens with (a channel the customer consented to; app.services.consent)."""
     lead = visibility.get_lead_to_work(current_user, lead_id)
     if request.method == "GET":
         kind = request.args.get("kind")
-        return _log_sheet(lead, {}, {"kind": kind if kind in _channels(lead) else ActivityKind.CALL.value})
+        allowed = [channel.value for channel in _channels(lead)
+                   if consent.may_contact(lead.customer, Channel(channel.value))]
+        return _log_sheet(lead, {}, {"kind": kind if kind in allowed else next(iter(allowed), None)})
     try:
         data = ContactLogSchema().load(request.form)
         policy = cadence.policy_for(lead.dealer)

@@ -23,7 +23,7 @@ def idempotent(view):
         except ValueError:
             abort(400, _("The Idempotency-Key header must be a UUID such as "
                          "123e4567-e89b-42d3-a456-426614174000."))
-        fingerprint = idempotency.Fingerprint(request.method, request.path, idempotency.body_hash(request.form))
+        fingerprint = idempotency.Fingerprint(request.method, request.path, _body_hash())
         row, claimed = idempotency.claim_or_find(current_user.id, key, fingerprint)
         if not claimed:
             return _replay(row, fingerprint)
@@ -35,6 +35,13 @@ def idempotent(view):
         idempotency.settle(row, response.status_code, response.get_data(as_text=True), response.headers)
         return response
     return keyed
+
+
+def _body_hash() -> str:
+    """The body's fingerprint: a JSON body's (the API's), else the form's fields."""
+    if request.is_json:
+        return idempotency.json_hash(request.get_json(silent=True))
+    return idempotency.body_hash(request.form)
 
 
 def _replay(row, fingerprint: idempotency.Fingerprint):

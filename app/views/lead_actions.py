@@ -1,18 +1,18 @@
 """One-tap changes on a lead page: stage, intent level, next follow-up, a note, requests for the manager's
-approval (close as lost or invalid, cancel the follow-up), the details."""
+approval (close as lost or invalid, cancel the follow-up), the details, the customer's consent."""
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.labels import label
-from app.models import ApprovalKind, Role
+from app.models import ApprovalKind, ConsentState, Role
 from app.schemas import first_errors
 from app.schemas.lead_forms import (
-    CancelFollowUpSchema, CloseRequestSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema, NoteSchema,
-    StageSchema,
+    CancelFollowUpSchema, CloseRequestSchema, ConsentSchema, IntentSchema, LeadDetailsSchema, NextFollowUpSchema,
+    NoteSchema, StageSchema,
 )
-from app.services import cadence, follow_ups, lead_changes, lead_details, visibility
+from app.services import cadence, consent_changes, follow_ups, lead_changes, lead_details, visibility
 from app.services.phones import InvalidPhone
 from app.templating import when
 from app.views.access import roles_required
@@ -73,6 +73,21 @@ def note(lead_id: int):
     except ONE_TAP_ERRORS as error:
         return changed(lead, _message(error), refused=True)
     return changed(lead, _("Note added."))
+
+
+@bp.post("/consent")
+@dealer_staff
+def consent(lead_id: int):
+    """Record that the customer gave, or withdrew, their consent to be contacted on a channel."""
+    lead = visibility.get_lead_to_work(current_user, lead_id)
+    try:
+        data = ConsentSchema().load(request.form)
+        consent_changes.record(current_user, lead, data["channel"], data["state"])
+    except (ValidationError, consent_changes.ConsentError) as error:
+        return changed(lead, _message(error), refused=True)
+    if data["state"] is ConsentState.GRANTED:
+        return changed(lead, _("Consent recorded: %(channel)s.", channel=label(data["channel"])))
+    return changed(lead, _("Withdrawal recorded: %(channel)s.", channel=label(data["channel"])))
 
 
 @bp.route("/close", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 from app.extensions import db
 from app.models import IntentLevel, Lead, Stage, utcnow
 from app.schemas.leads import LeadListQuerySchema
-from app.services import cadence, lead_changes, lead_lists, lead_timeline, visibility
+from app.services import cadence, follow_ups, lead_changes, lead_lists, lead_timeline, visibility
 from app.views.rendering import render, wants_fragment
 
 bp = Blueprint("leads", __name__)
@@ -53,7 +53,8 @@ def show(lead_id: int):
     list_pane = {} if wants_fragment() else dict(zip(("page", "params"), _list_for_current_user()))
     return render("leads/show.html", "leads/_detail.html", lead=lead, timeline=lead_timeline.timeline(lead),
                   pending=lead_changes.pending_request(lead), can_work=can_work, picks=picks, stages=list(Stage),
-                  funnel=lead_changes.FUNNEL, levels=list(IntentLevel), **list_pane)
+                  funnel=lead_changes.FUNNEL, levels=list(IntentLevel), silenced=follow_ups.silenced(lead),
+                  **list_pane)
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -64,4 +65,5 @@ def customer(customer_id: int):
     leads = db.session.scalars(
         visibility.visible_leads(current_user).where(Lead.customer_id == person.id).order_by(Lead.arrived_at.desc())
     )
-    return render("leads/customer.html", customer=person, leads=list(leads))
+    return render("leads/customer.html", customer=person, leads=list(leads),
+                  answers_data_requests=visibility.answers_data_requests(current_user))

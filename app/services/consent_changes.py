@@ -1,0 +1,55 @@
+"""Recording by hand, on the lead page, that a customer gave or withdrew their consent to a channel: they said
+so to the consultant (on the phone, or in the showroom). Walk-in forms, the lead desk and lead files record the
+consents they collect themselves.
+
+Each record is a new row (the history stays: app.services.consent reads the latest), audited with the channel's
+state before and after. Withdrawing consent to calls is the customer opting out of calls: the open follow-ups of
+their leads stop at every dealer whose cadence stops on it (StopCondition.OPTED_OUT).
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    CLOSED_STAGES, Channel, ConsentMethod, ConsentRecord, ConsentState, Lead, User, utcnow,
+)
+from app.services import audit, consent, follow_ups
+
+METHOD = ConsentMethod.PHONE  # the customer told the consultant
+SOURCE = "lead_page"  # recorded by hand on the lead page (app.labels words it)
+
+
+class ConsentError(ValueError):
+    """A consent change that cannot be recorded; the message is for the consultant."""
+
+
+def record(user: User, lead: Lead, channel: Channel, state: ConsentState) -> ConsentRecord:
+    """Record the customer's word on a channel, given to the user working the lead, and commit.
+
+    :param state: GRANTED or WITHDRAWN.
+    :raise ConsentError: when that is already the customer's word on the channel (a second tap).
+    """
+    customer = lead.customer
+    before = consent.by_channel(customer)[channel].state
+    if state is before:
+        raise ConsentError(_l("This is already recorded."))
+    entry = ConsentRecord(customer=customer, channel=channel, granted=state is ConsentState.GRANTED, method=METHOD,
+                          source=SOURCE, recorded_at=utcnow(), recorded_by_id=user.id)
+    db.session.add(entry)
+    audit.record(user, f"consent.{state.value}", customer, dealer_id=lead.dealer_id,
+                 before={channel.value: before.value},
+                 after={channel.value: state.value, "method": METHOD.value, "source": SOURCE})
+    if state is ConsentState.WITHDRAWN:
+        _stop_follow_ups(customer.id)
+    db.session.commit()
+    return entry
+
+
+def _stop_follow_ups(customer_id: int) -> None:
+    """Cancel the next step of the customer's open leads that now meet a stop condition of their dealer's
+    cadence (the customer opted out of calls), whichever dealer works them: the customer's word is theirs."""
+    leads = db.session.scalars(select(Lead).where(
+        Lead.customer_id == customer_id, Lead.stage.not_in(CLOSED_STAGES), Lead.next_follow_up_at.is_not(None)))
+    for lead in leads:
+        if follow_ups.stop_condition(lead) is not None:
+            follow_ups.set_next(lead, None, done=False)
