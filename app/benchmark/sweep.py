@@ -36,7 +36,8 @@ def _make_due(due: int, now) -> None:
     for hour in range(HOURS):
         db.session.execute(update(FollowUpTask).where(FollowUpTask.id <= due, FollowUpTask.id % HOURS == hour)
                            .values(due_at=now - timedelta(hours=hour, minutes=1), reminded_at=None))
-    db.session.execute(update(FollowUpTask).where(FollowUpTask.id > due, FollowUpTask.due_at <= now + timedelta(hours=1))
+    db.session.execute(update(FollowUpTask)
+                       .where(FollowUpTask.id > due, FollowUpTask.due_at <= now + timedelta(hours=1))
                        .values(due_at=now + timedelta(days=30), reminded_at=None))
     db.session.commit()
     scratch.analyse()

@@ -50,7 +50,8 @@ def revoke(actor: User, token: ApiToken) -> None:
 
 
 def authenticate(secret: str) -> User | None:
-    """The user a presented secret acts as, or None when it is unknown, revoked or its user is inactive. Notes the time of use, at most every LAST_USED_EVERY."""
+    """The user a presented secret acts as, or None when it is unknown, revoked or its user is inactive. Notes the
+    time of use, at most every LAST_USED_EVERY."""
     if not secret.startswith(SCHEME) or len(secret) > 200:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))

@@ -41,7 +41,8 @@ SECTIONS = (
 LEFT_OUT = {AuditEntry.__tablename__: {"ip_address"}}
 # How the column names read on the page; others show as they are, underscores as spaces.
 FIELD_LABELS = {
-    "id": _l("Number"), "name": _l("Name"), "phone_e164": _l("Mobile number"), "email": _l("Email"), "wechat_id": _l("WeChat id"),
+    "id": _l("Number"), "name": _l("Name"), "phone_e164": _l("Mobile number"), "email": _l("Email"),
+    "wechat_id": _l("WeChat id"),
     "city": _l("City"), "created_at": _l("Created"), "erased_at": _l("Erased"), "source": _l("Source"),
     "dealer": _l("Dealer"), "consultant": _l("Consultant"), "model_of_interest": _l("Model of interest"),
     "intent_level": _l("Intent level"), "stage": _l("Stage"), "arrived_at": _l("Arrived"),
