@@ -34,7 +34,9 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
     await Promise.all(SHELL.map(async (url) => {
-      const response = await fetch(new Request(url, {cache: "reload", credentials: "same-origin"}));
+      // "no-cache": asked again of the server, which answers 304 when the browser's copy (the page just loaded
+      // it) is current; never a stale copy, and a phone on a weak signal does not download the shell twice.
+      const response = await fetch(new Request(url, {cache: "no-cache", credentials: "same-origin"}));
       if (!response.ok || response.redirected) throw new Error(`cannot keep ${url}: ${response.status}`);
       await cache.put(url, response);
     }));

@@ -12,6 +12,7 @@ A customer who may be contacted on no channel at all is not `reachable`: their f
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 from babel.dates import format_skeleton
@@ -44,13 +45,13 @@ class ChannelConsent:
     channel: Channel
     record: ConsentRecord | None
 
-    @property
+    @cached_property  # asked several times per row on Today: the buttons, their reasons
     def state(self) -> ConsentState:
         if self.record is None:
             return ConsentState.NOT_RECORDED
         return ConsentState.GRANTED if self.record.granted else ConsentState.WITHDRAWN
 
-    @property
+    @cached_property
     def allowed(self) -> bool:
         """May we contact the customer on this channel now (the module's rule)."""
         if self.state is ConsentState.WITHDRAWN:
@@ -59,7 +60,7 @@ class ChannelConsent:
         # carry marketing are not.
         return self.state is ConsentState.GRANTED or self.channel not in MARKETING_CHANNELS
 
-    @property
+    @cached_property
     def reason(self) -> str | None:
         """Why the channel may not be used, in the consultant's words and days ("Withdrew SMS consent on 3 Dec");
         None when it may."""

@@ -1,17 +1,20 @@
-"""Recording by hand, on the lead page, that a customer gave or withdrew their consent to a channel: they said
-so to the consultant (on the phone, or in the showroom). Walk-in forms, the lead desk and lead files record the
-consents they collect themselves.
+"""Recording consent: the consents collected with a new lead (a walk-in form's ticks, a call to the lead desk or the
+dealer, a portal's scope in a lead file: `collected`), and by hand on the lead page, a customer's word that they
+give or withdraw their consent to a channel, said to the consultant on the phone or in the showroom (`record`).
 
 Each record is a new row (the history stays: app.services.consent reads the latest), audited with the channel's
 state before and after. Withdrawing consent to calls is the customer opting out of calls: the open follow-ups of
 their leads stop at every dealer whose cadence stops on it (StopCondition.OPTED_OUT).
 """
+from collections.abc import Iterable
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, Channel, ConsentMethod, ConsentRecord, ConsentState, Lead, User, utcnow,
+    CLOSED_STAGES, Channel, ConsentMethod, ConsentRecord, ConsentState, Customer, Lead, User, utcnow,
 )
 from app.services import audit, consent, follow_ups
 
@@ -21,6 +24,16 @@ SOURCE = "lead_page"  # recorded by hand on the lead page (app.labels words it)
 
 class ConsentError(ValueError):
     """A consent change that cannot be recorded; the message is for the consultant."""
+
+
+def collected(customer: Customer, channels: Iterable, method: ConsentMethod, source: str, user: User | None,
+              at: datetime | None = None) -> None:
+    """A granted record per channel the customer agreed to with a new lead (never one for a channel left unticked:
+    no consent is presumed), added to the session for the caller's commit."""
+    at = at or utcnow()
+    for channel in channels:
+        db.session.add(ConsentRecord(customer=customer, channel=Channel(channel), granted=True, method=method,
+                                     source=str(source), recorded_at=at, recorded_by_id=user.id if user else None))
 
 
 def record(user: User, lead: Lead, channel: Channel, state: ConsentState) -> ConsentRecord:

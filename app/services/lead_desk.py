@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, ApprovalRequest, ApprovalStatus, Channel, ConsentMethod, ConsentRecord, Customer, Dealer, Lead,
+    CLOSED_STAGES, ApprovalRequest, ApprovalStatus, ConsentMethod, Customer, Dealer, Lead,
     Origin, Region, Stage, User, utcnow,
 )
-from app.services import FieldError, lead_changes, routing, visibility
+from app.services import FieldError, consent_changes, lead_changes, routing, visibility
 
 DESK_SOURCES = ("oem_hotline", "brand_website", "autohome", "dongchedi", "yiche")
 DESK_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's lead desk works on Beijing time
@@ -66,9 +66,7 @@ def capture(agent: User, data: dict) -> Lead:
     customer.city = data.get("city") or customer.city
     db.session.flush()
     now = utcnow()
-    for channel in data.get("consent", ()):
-        db.session.add(ConsentRecord(customer_id=customer.id, channel=Channel(channel), granted=True,
-                                     method=ConsentMethod.PHONE, source=data["source"], recorded_by_id=agent.id))
+    consent_changes.collected(customer, data.get("consent", ()), ConsentMethod.PHONE, data["source"], agent, now)
     lead = Lead(oem_id=agent.oem_id, customer=customer, origin=Origin.OEM, source=data["source"],
                 model_of_interest=data.get("model_of_interest"), intent_level=data["intent_level"],
                 arrived_at=now, created_by_id=agent.id)

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, Activity, ActivityKind, Channel, ConsentMethod, ConsentRecord, Customer, ImportedRow,
+    CLOSED_STAGES, Activity, ActivityKind, ConsentMethod, Customer, ImportedRow,
     IntentLevel, Lead, Origin, Role, Source, User, utcnow,
 )
-from app.services import routing
+from app.services import consent_changes, routing
 from app.services.erasure import erased_import_key
 from app.services.lead_files import LeadRow, ParsedFile
 
@@ -134,10 +134,7 @@ def _import_row(user: User, row: LeadRow, known: _Known) -> str:
                             wechat_id=row.wechat_id, city=row.city)
         db.session.add(customer)
         known.customers[row.phone_e164] = customer
-    for channel in row.consent_channels:
-        db.session.add(ConsentRecord(customer=customer, channel=Channel(channel), granted=True,
-                                     method=ConsentMethod.IMPORT, source=row.provider or row.source,
-                                     recorded_by_id=user.id))
+    consent_changes.collected(customer, row.consent_channels, ConsentMethod.IMPORT, row.provider or row.source, user)
     from_dealer = user.role is Role.MANAGER
     lead = Lead(oem_id=user.oem_id, customer=customer, origin=Origin.DEALER if from_dealer else Origin.OEM,
                 source=Source(row.source), provider=row.provider, model_of_interest=row.model_of_interest,

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
@@ -59,18 +59,22 @@ def list_leads(user: User, *, stage: Stage | None = None, q: str = "", page: int
 
 def _matches(user: User, query: str):
     """Leads whose customer's name starts with the query, whose number is or contains it, or whose model of
-    interest contains it. Applied within the user's scope, so its cost grows with what they see, not the brand."""
+    interest contains it. Applied within the user's scope, so its cost grows with what they see, not the brand.
+
+    A whole mobile number (the usual search: the customer is on the phone) is found through the brand's index of
+    numbers alone: no name or model holds one, and "contains" cannot use an index."""
+    if looks_like_phone(query):
+        try:
+            number = normalise_mobile(query, user.dealer.phone_region if user.dealer else "CN")
+        except InvalidPhone:
+            pass
+        else:
+            return and_(Customer.oem_id == user.oem_id, Customer.phone_e164 == number)
     conditions = [Customer.name.like(_escape_like(query) + "%", escape="\\"),
                   Lead.model_of_interest.ilike("%" + _escape_like(query) + "%", escape="\\")]
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "").replace("-", "").replace("+", "")) - 1:
         conditions.append(Customer.phone_e164.like(f"%{digits}%"))
-    if looks_like_phone(query):
-        region = user.dealer.phone_region if user.dealer else "CN"
-        try:
-            conditions.append(Customer.phone_e164 == normalise_mobile(query, region))
-        except InvalidPhone:
-            pass
     return or_(*conditions)
 
 

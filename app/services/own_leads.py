@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Channel, ConsentMethod, ConsentRecord, Customer, Lead, Origin, Role, Stage, User, utcnow
-from app.services import FieldError, first_contact_clock, routing, walk_ins
+from app.models import ConsentMethod, Customer, Lead, Origin, Role, Stage, User, utcnow
+from app.services import FieldError, consent_changes, first_contact_clock, routing, walk_ins
 
 
 class DuplicateLead(FieldError):
@@ -54,10 +54,7 @@ def _capture(user: User, data: dict) -> Lead:
     customer.city = data.get("city") or customer.city
     db.session.flush()
     now = utcnow()
-    for channel in data.get("consent", ()):
-        db.session.add(ConsentRecord(customer_id=customer.id, channel=Channel(channel), granted=True,
-                                     method=ConsentMethod.PHONE, source=data["source"].value,
-                                     recorded_by_id=user.id, recorded_at=now))
+    consent_changes.collected(customer, data.get("consent", ()), ConsentMethod.PHONE, data["source"], user, now)
     lead = Lead(oem_id=user.oem_id, customer=customer, dealer_id=user.dealer_id, dealer=user.dealer,
                 origin=Origin.DEALER, source=data["source"], model_of_interest=data.get("model_of_interest"),
                 intent_level=data["intent_level"], stage=Stage.NEW, arrived_at=now, created_by_id=user.id)

@@ -21,10 +21,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, Activity, ActivityKind, Channel, ConsentMethod, ConsentRecord, Customer, Lead, Origin, Role,
+    CLOSED_STAGES, Activity, ActivityKind, Channel, ConsentMethod, Customer, Lead, Origin, Role, Source,
     ShowroomVisit, Stage, User, utcnow,
 )
-from app.services import FieldError, cadence, follow_ups, lead_changes, milestones, visibility
+from app.services import FieldError, cadence, consent_changes, follow_ups, lead_changes, milestones, visibility
 from app.services.phones import InvalidPhone, normalise_mobile
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -133,10 +133,8 @@ def _register(user: User, data: dict) -> Registration:
         db.session.flush()
         registration = _visit(user, lead, data, now, first=True)
     if registration.recorded:  # only a tick is a consent; an unticked box records nothing (nor a withdrawal)
-        db.session.add_all(
-            ConsentRecord(customer_id=customer.id, channel=channel, granted=True, method=ConsentMethod.WALK_IN_FORM,
-                          source="walk_in", recorded_at=now, recorded_by_id=user.id)
-            for field, channel in CONSENT_FIELDS.items() if data.get(field))
+        ticked = [channel for field, channel in CONSENT_FIELDS.items() if data.get(field)]
+        consent_changes.collected(customer, ticked, ConsentMethod.WALK_IN_FORM, Source.WALK_IN, user, now)
     db.session.commit()
     return registration
 
