@@ -7,11 +7,14 @@ however far they went afterwards (a lead lost after a test drive still counts as
 arrival to first contact; "in time" means by the first-contact deadline the dealer's clock set for the lead
 (app.services.first_contact_clock), or at all when the lead had none.
 """
+import operator
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 
-from sqlalchemy import ColumnElement, Float, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -95,34 +98,34 @@ def cohort(scope: ColumnElement[bool], start: datetime, end: datetime, key=None)
 
 
 def cohorts(scope: ColumnElement[bool], start: datetime, end: datetime, keys: dict) -> dict[str, dict]:
-    """The cohort's measures for several groupings at once ({name: key}, as `cohort` takes a key): one counting
-    query per grouping, and one read of the response times that serves them all."""
+    """The cohort's measures for several groupings at once ({name: key}, as `cohort` takes a key), from one read
+    of the cohort, which the brand's covering index (ix_leads_oem_cohort) answers without visiting the table: per
+    lead its keys, the counted conditions it meets as the bits of one number, and its response time. The counting
+    is then done per distinct (key, bits), a few thousand at most however many leads."""
     in_time = and_(Lead.first_contact_at.is_not(None),
                    or_(Lead.first_contact_due_at.is_(None), Lead.first_contact_at <= Lead.first_contact_due_at))
-    columns = [func.count().label("leads")]
-    columns += [func.count(case((reached, 1))).label(step) for step, reached in REACHED.items()]
-    columns += [func.count(case((in_time, 1))).label("in_time"),
-                func.count(case((Lead.stage.in_((Stage.LOST, Stage.INVALID)), 1))).label("lost")]
-    where = and_(scope, Lead.arrived_at >= start, Lead.arrived_at < end)
+    conditions = {**REACHED, "in_time": in_time, "lost": Lead.stage.in_((Stage.LOST, Stage.INVALID))}
+    bits = reduce(operator.add, (case((condition, 1 << bit), else_=0)
+                                 for bit, condition in enumerate(conditions.values())))
+    response = case((Lead.first_contact_at.is_not(None), seconds_between(Lead.first_contact_at, Lead.arrived_at)))
+    grouped = {name: key for name, key in keys.items() if key is not None}
+    rows = db.session.execute(select(*grouped.values(), bits, response)
+                              .where(scope, Lead.arrived_at >= start, Lead.arrived_at < end)).all()
+    columns = list(zip(*rows)) or [()] * (len(grouped) + 2)
+    key_columns = dict(zip(grouped, columns))
+    # julianday() carries float noise in the microseconds: milliseconds are precise enough for a median
+    seconds = [None if value is None else max(0.0, round(float(value), 3)) for value in columns[-1]]
     measures: dict[str, dict] = {}
-    for name, key in keys.items():
-        grouped = key is not None
-        counts = select(*([key.label("key")] if grouped else []), *columns).where(where)
-        measures[name] = {}
-        for row in db.session.execute(counts.group_by(key) if grouped else counts):
-            values = row._mapping
-            if values["leads"]:
-                measures[name][values["key"] if grouped else None] = Measures(
-                    **{field_name: values[field_name] for field_name in ("leads", *STEPS, "in_time", "lost")})
-    grouping = [(name, key) for name, key in keys.items() if key is not None]
-    times = select(*(key for _name, key in grouping), seconds_between(Lead.first_contact_at, Lead.arrived_at)) \
-        .where(where, Lead.first_contact_at.is_not(None))
-    ungrouped = [name for name, key in keys.items() if key is None]
-    for row in db.session.execute(times):
-        # julianday() carries float noise in the microseconds: milliseconds are precise enough for a median
-        seconds = max(0.0, round(float(row[-1]), 3))
-        for position, (name, _key) in enumerate(grouping):
-            measures[name][row[position]].response_seconds.append(seconds)
-        for name in ungrouped:
-            measures[name][None].response_seconds.append(seconds)
+    for name in keys:
+        key_column = key_columns.get(name) or [None] * len(rows)
+        groups = measures[name] = {}
+        for (key, met), count in Counter(zip(key_column, columns[-2])).items():
+            group = groups.setdefault(key, Measures())
+            group.leads += count
+            for bit, condition in enumerate(conditions):
+                if met >> bit & 1:
+                    setattr(group, condition, getattr(group, condition) + count)
+        for key, value in zip(key_column, seconds):
+            if value is not None:
+                groups[key].response_seconds.append(value)
     return measures
