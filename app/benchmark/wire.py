@@ -3,8 +3,9 @@ the real server (gunicorn) with the phone's Accept-Encoding (gzip, br).
 
 The first visit, as Chrome on a phone makes it: the sign-in page and what its head loads (stylesheet, scripts,
 icon, manifest, and the manifest's 192 px icon, fetched for installing); signing in and Today; then the service
-worker and the app shell it keeps at install, fetched again past the HTTP cache (`cache: "reload"` in
-service_worker/sw.js) with the offline and outbox pages. The pages the worker keeps ahead for offline use come
+worker and the app shell it keeps at install, asked again of the server (`cache: "no-cache"` in
+service_worker/sw.js: a 304 for what the page loaded, with the ETag the browser's HTTP cache holds), with the
+offline and outbox pages. The pages the worker keeps ahead for offline use come
 later, in the background, and are not counted.
 
 The rows count the bodies (as sent: compressed when they were); the headers are in the detail, per request.
@@ -72,11 +73,15 @@ def measure(url: str, email: str, lead_id: int, echo=click.echo) -> list[Row]:
 
 def _first_visit(phone: Phone, email: str, page: Tally, today: Tally, worker: Tally) -> str:
     """Make the first visit, counting each part; returns Today's HTML."""
-    def get(tally: Tally, path: str, headers: dict | None = None):
+    etags = {}  # what the browser's HTTP cache holds once the page has loaded
+
+    def get(tally: Tally, path: str, headers: dict | None = None, ok=(200,)):
         answer = phone.fetch("GET", path, headers)
         tally.add("GET", path, answer)
-        if answer.status_code != 200:
+        if answer.status_code not in ok:
             raise click.ClickException(f"GET {path} answered {answer.status_code}")
+        if answer.headers.get("etag"):
+            etags[path] = answer.headers["etag"]
         return answer
 
     signin = phone.fetch("GET", "/signin")
@@ -100,7 +105,8 @@ def _first_visit(phone: Phone, email: str, page: Tally, today: Tally, worker: Ta
     worker_script = get(worker, "/sw.js")
     shell = json.loads(re.search(r"const SHELL = (\[[^\]]*\]);", worker_script.text).group(1))
     for path in shell:
-        get(worker, path, {"Cache-Control": "no-cache", "Pragma": "no-cache"})
+        kept = {"If-None-Match": etags[path]} if path in etags else {}
+        get(worker, path, {"Cache-Control": "no-cache", **kept}, ok=(200, 304))
     return home
 
 
