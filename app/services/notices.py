@@ -31,6 +31,4 @@ def add_many(rows: list[dict]) -> None:
     if not rows:
         return
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    # One INSERT with a row of VALUES each (a sweep's batch is 1,000 rows, 8,000 parameters: within SQLite's
-    # 32,766), not an executemany: PostgreSQL then updates the indexes in one statement instead of a thousand.
-    db.session.execute(dialect.insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    db.session.execute(dialect.insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
