@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import DeliveryState, Notification, PushDelivery, PushPreferences, PushSubscription
 from app.services import notices, outbox, routing
 from app.services.channels import CHANNELS
-from app.services.channels.web_push import MAX_ATTEMPTS, WebPushChannel
+from app.services.channels.web_push import MAX_ATTEMPTS, RECORD_EVERY, WebPushChannel
 from tests import concurrency, factories
 from tests.push_fixtures import SUBJECT
 
@@ -308,6 +308,30 @@ def test_the_payload_stays_small_with_a_very_long_text(world, me, subscribe, pus
     assert request.size < 2048
     assert request.payload["body"].startswith("很长的备注很长的备注") and request.payload["body"].endswith("…")
     assert request.payload["title"].startswith("New lead for you · 欧阳欧阳") and request.payload["title"].endswith("…")
+
+
+def test_a_pass_larger_than_one_commit_records_every_outcome_of_pushes_sent_at_once(world, me, subscribe,
+                                                                                    push_service):
+    """Pushes go out SENDERS at a time and their outcomes are written RECORD_EVERY at a time: a mix of answers
+    across several commits still lands on the right deliveries and devices."""
+    working, failing, gone = subscribe(me), subscribe(me), subscribe(me)
+    push_service.script(failing, *[Answer(503)] * 30)
+    push_service.script(gone, Answer(201), Answer(201), Answer(410))
+    for _ in range(30):
+        fan_out(notify(me))
+    assert len(deliveries()) == 90 > RECORD_EVERY
+
+    assert WEB_PUSH.deliver_due(NOW, 100) == 90
+
+    by_device = {browser.endpoint: Counter() for browser in (working, failing)}
+    for delivery in deliveries():
+        by_device[delivery.subscription.endpoint][delivery.state, delivery.attempts, delivery.last_status] += 1
+    assert by_device == {working.endpoint: {(DeliveryState.SENT, 1, 201): 30},
+                         failing.endpoint: {(DeliveryState.PENDING, 1, 503): 30}}
+    assert subscriptions() == 2  # the device that answered 410 went, with every delivery it still had
+    assert len(push_service.to(working)) == 30 and len(push_service.to(failing)) == 30
+    used = dict(db.session.execute(select(PushSubscription.endpoint, PushSubscription.last_used_at)).all())
+    assert used == {working.endpoint: NOW, failing.endpoint: None}
 
 
 def test_two_workers_at_once_send_every_push_exactly_once(app, world, me, subscribe, push_service):

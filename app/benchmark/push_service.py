@@ -80,6 +80,14 @@ class Received:
     problem: str | None = None  # why it refused the request, when it did
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, and a backlog for the many connections workers open at once (a push service
+    does not reset them)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class FakePushService:
     """Start with `FakePushService()`; `close()` stops it. Thread-safe: several workers may push at once.
 
@@ -103,8 +111,7 @@ class FakePushService:
             def log_message(self, *args):  # keep pytest's output clean
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.origin = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()

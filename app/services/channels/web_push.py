@@ -8,9 +8,11 @@ preferences turn the kind off (app.services.channels.push_rules says which prefe
    attempt, leases them for CLAIM_LEASE and commits: no lock is held while push services answer, and the
    deliveries of a worker that dies mid-send are sent again after the lease (at least once; the device shows one
    notification per tag);
-2. sends each: the `webpush` package encrypts the payload (aes128gcm) and signs the VAPID Authorization; httpx
-   posts it, with timeouts;
-3. records each outcome in a transaction of its own:
+2. sends them, up to SENDERS at once on threads that touch no database (push services answer in tens to hundreds
+   of milliseconds; one at a time the worker would mostly wait): the `webpush` package encrypts the payload
+   (aes128gcm) and signs the VAPID Authorization; httpx posts it over pooled keep-alive connections, with timeouts;
+3. records the outcomes in the worker's thread as they arrive, committing every RECORD_EVERY (a worker killed
+   between a push and its commit sends those again after the lease: at least once, collapsed by the tag):
    - 2xx: sent; the subscription's last_used_at is set;
    - 404/410: the device unsubscribed or expired: its subscription is deleted, its deliveries with it (ON DELETE
      CASCADE);
@@ -21,15 +23,16 @@ preferences turn the kind off (app.services.channels.push_rules says which prefe
 """
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 
 import httpx
-from sqlalchemy import delete, literal_column, select, update
+from sqlalchemy import bindparam, delete, literal_column, select, update
 from sqlalchemy.orm import joinedload
-from webpush import WebPushException
+from webpush import WebPush, WebPushException
 from webpush.types import WebPushKeys, WebPushSubscription
 
 from app.extensions import db
@@ -43,7 +46,17 @@ CLAIM_LEASE = timedelta(minutes=10)
 BACKOFF, BACKOFF_CAP = timedelta(seconds=30), timedelta(hours=1)
 MAX_ATTEMPTS = 8  # 30 s, 1, 2, 4, 8, 16, 32 minutes apart: about an hour of trying
 GONE = frozenset({404, 410})
+SENDERS = 16  # pushes in flight at once
+RECORD_EVERY = 50  # outcomes per commit
 ERROR_CHARS = 300  # the size of PushDelivery.last_error
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one push: the delivery's new values, or its device gone."""
+
+    values: dict
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,10 +99,17 @@ class WebPushChannel:
     def deliver_due(self, now: datetime, limit: int) -> int:
         """Send up to `limit` deliveries due at `now` and record their outcomes; returns how many were tried."""
         pushes = self._claim(now, limit)
-        gone: set[int] = set()  # subscriptions deleted in this pass: their other deliveries went with them
-        for push in pushes:
-            if push.subscription_id not in gone:
-                self._send(push, now, gone)
+        if not pushes:
+            return 0
+        sender = vapid.sender()
+        with ThreadPoolExecutor(min(SENDERS, len(pushes)), thread_name_prefix="web-push") as pool:
+            outcomes = pool.map(lambda push: self._send(sender, push, now), pushes)
+            record = Record(now)
+            for count, (push, outcome) in enumerate(zip(pushes, outcomes), 1):
+                record.add(push, outcome)
+                if count % RECORD_EVERY == 0:
+                    record.commit()
+            record.commit()
         return len(pushes)
 
     def _claim(self, now: datetime, limit: int) -> list[Push]:
@@ -115,31 +135,60 @@ class WebPushChannel:
         db.session.commit()
         return pushes
 
-    def _send(self, push: Push, now: datetime, gone: set[int]) -> None:
-        """Send one push and record what became of it, in a transaction of its own."""
+    def _send(self, sender: WebPush, push: Push, now: datetime) -> Outcome:
+        """Encrypt, sign and post one push (on a sender thread: no database here); what became of it."""
         try:
-            message = vapid.sender().get(push.payload, WebPushSubscription(endpoint=push.endpoint, keys=push.keys))
+            message = sender.get(push.payload, WebPushSubscription(endpoint=push.endpoint, keys=push.keys))
             response = self.client.post(push.endpoint, content=message.encrypted,
                                         headers={**message.headers, **push.headers})
         except (ValueError, WebPushException) as error:  # keys or a URL no browser makes: a bad row
             log.warning("push delivery %s not encrypted: %s", push.delivery_id, error)
-            outcome = {"state": DeliveryState.FAILED, "last_status": None, "last_error": _text(error)}
+            return Outcome({"state": DeliveryState.FAILED, "last_status": None, "last_error": _text(error)})
         except httpx.TransportError as error:  # unreachable, refused, timed out: the push service's trouble
-            outcome = {"last_status": None, "last_error": _text(error), **_retry(push.attempts, now)}
-        else:
-            if response.status_code in GONE:
-                log.info("push subscription %s gone (%s): deleted", push.subscription_id, response.status_code)
-                db.session.execute(delete(PushSubscription).where(PushSubscription.id == push.subscription_id))
-                db.session.commit()
-                gone.add(push.subscription_id)
-                return
-            outcome = _outcome(push, response, now)
-        if outcome.get("state") is DeliveryState.SENT:
-            db.session.execute(update(PushSubscription).where(PushSubscription.id == push.subscription_id)
-                               .values(last_used_at=now).execution_options(synchronize_session=False))
-        db.session.execute(update(PushDelivery).where(PushDelivery.id == push.delivery_id).values(**outcome)
-                           .execution_options(synchronize_session=False))
+            return Outcome({"last_status": None, "last_error": _text(error), **_retry(push.attempts, now)})
+        if response.status_code in GONE:
+            log.info("push subscription %s gone (%s): deleted", push.subscription_id, response.status_code)
+            return Outcome({}, gone=True)
+        return Outcome(_outcome(push, response, now))
+
+
+class Record:
+    """The outcomes of a pass's pushes, written in bulk (an UPDATE per kind of outcome, executemany) each commit."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.gone: set[int] = set()  # subscriptions deleted in this pass: their other deliveries went with them
+        self.outcomes: list[tuple[Push, Outcome]] = []
+
+    def add(self, push: Push, outcome: Outcome) -> None:
+        if push.subscription_id in self.gone:
+            return
+        if outcome.gone:  # the device unsubscribed: its subscription goes, with its deliveries (ON DELETE CASCADE)
+            db.session.execute(delete(PushSubscription).where(PushSubscription.id == push.subscription_id))
+            self.gone.add(push.subscription_id)
+            return
+        self.outcomes.append((push, outcome))
+
+    def commit(self) -> None:
+        """Write the outcomes added since the last commit, and commit."""
+        by_columns: dict[tuple[str, ...], list[dict]] = {}
+        used = set()
+        for push, outcome in self.outcomes:
+            if push.subscription_id in self.gone:
+                continue
+            by_columns.setdefault(tuple(sorted(outcome.values)), []).append(
+                {"delivery_id": push.delivery_id, **{f"new_{key}": value for key, value in outcome.values.items()}})
+            if outcome.values.get("state") is DeliveryState.SENT:
+                used.add(push.subscription_id)
+        deliveries = PushDelivery.__table__
+        for columns, rows in by_columns.items():
+            db.session.execute(update(deliveries).where(deliveries.c.id == bindparam("delivery_id"))
+                               .values({column: bindparam(f"new_{column}") for column in columns}), rows)
+        if used:
+            db.session.execute(update(PushSubscription).where(PushSubscription.id.in_(used))
+                               .values(last_used_at=self.now).execution_options(synchronize_session=False))
         db.session.commit()
+        self.outcomes = []
 
 
 def _push(delivery: PushDelivery, locale: str | None) -> Push:
