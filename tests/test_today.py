@@ -6,6 +6,7 @@ import pytest
 from app.models import Appointment, AppointmentKind, Channel, Outcome, Stage, ActivityKind, utcnow
 from app.extensions import db
 from app.services import cadence
+from app.services.today import SECTION_LIMIT
 from tests import factories
 
 
@@ -49,6 +50,26 @@ def test_sections_in_order_with_counts(client, me, world):
     assert "逾期的" in section(html, "overdue") and "今天的" in section(html, "due-today")
     assert "没下一步" in section(html, "no-next-step")
     assert "下周的" not in html and "同事的" not in html
+
+
+def test_a_full_section_shows_its_first_rows_and_counts_them_all(client, me, world):
+    for hours in range(1, SECTION_LIMIT + 6):  # 20 overdue, 16 waiting for a first call, 2 with no next step
+        factories.make_follow_up(lead_named(me, world, f"逾期{hours:02d}", stage=Stage.CONTACTED,
+                                            first_contact_at=utcnow() - timedelta(days=2)),
+                                 due_in=timedelta(hours=-hours))
+    for minutes in range(SECTION_LIMIT + 1):
+        lead_named(me, world, f"新{minutes:02d}", arrived_at=utcnow() - timedelta(minutes=minutes + 1))
+    for n in range(2):
+        lead_named(me, world, f"没下一步{n}", stage=Stage.INVITED, first_contact_at=utcnow())
+
+    html = client.get("/today").get_data(as_text=True)
+
+    assert [count(html, n) for n in ("new", "overdue", "due-today", "no-next-step")] == [16, 20, 0, 2]
+    overdue = section(html, "overdue")
+    assert overdue.count('class="today-row"') == SECTION_LIMIT and "逾期20" in overdue and "逾期05" not in overdue
+    assert "and 5 more: see all leads" in overdue
+    assert "and 1 more: see all leads" in section(html, "new")
+    assert "more: see all leads" not in section(html, "no-next-step")
 
 
 def test_a_row_shows_model_source_last_contact_and_one_tap_contact(client, me, world):

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -115,7 +116,8 @@ def user_for_session(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(".")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # the dealer comes along: nearly every page of a dealer's people reads it (time zone, cadence)
+    user = db.session.get(User, int(user_id), options=[joinedload(User.dealer)])
     if user is None or user.session_version != int(version) or not user.active:
         return None
     return user

@@ -79,5 +79,5 @@ def mark(user: User, appointment: Appointment, showed: bool) -> None:
         else:
             policy = cadence.policy_for(lead.dealer)
             follow_ups.set_next(lead, cadence.next_working_day_start(policy, now),
-                                purpose="reschedule_no_show", done=False)
+                                purpose="reschedule_no_show", done=False, policy=policy)
     db.session.commit()

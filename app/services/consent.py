@@ -17,8 +17,9 @@ from datetime import datetime
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale, lazy_gettext as _l, to_user_timezone
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.labels import label
@@ -106,6 +107,20 @@ def refusal(customer: Customer, channel: Channel) -> str | None:
 def reachable(customer: Customer) -> bool:
     """Whether some channel may still be used: not every one withdrawn or never granted."""
     return any(consent.allowed for consent in by_channel(customer).values())
+
+
+def load_consents(customers: Iterable[Customer]) -> None:
+    """Load the consent records of many customers in one read (a page of rows with contact buttons), for those
+    whose records are not loaded yet."""
+    waiting = {customer.id: customer for customer in customers if "consents" in inspect(customer).unloaded}
+    if not waiting:
+        return
+    records: dict[int, list[ConsentRecord]] = {customer_id: [] for customer_id in waiting}
+    for record in db.session.scalars(select(ConsentRecord).where(ConsentRecord.customer_id.in_(waiting))
+                                     .order_by(ConsentRecord.recorded_at.desc())):
+        records[record.customer_id].append(record)
+    for customer_id, customer in waiting.items():
+        set_committed_value(customer, "consents", records[customer_id])
 
 
 def unreachable_customers(customer_ids: Iterable[int]) -> set[int]:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Activity, ActivityKind, AppointmentKind, Channel, Lead, Outcome, Stage, User, utcnow
 from app.services import appointments, consent, follow_ups, lead_changes
+from app.services.cadence import Policy
 
 CHANNELS = (ActivityKind.CALL, ActivityKind.SMS, ActivityKind.WECHAT)
 CLOCK_SLACK = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
@@ -63,7 +64,7 @@ def record_attempt(user: User, lead: Lead, kind: ActivityKind, *, at: datetime |
 
 
 def log_outcome(user: User, attempt: Activity, lead: Lead, *, outcome: Outcome | None, note: str | None,
-                next_due: datetime | None, booking: Booking | None = None) -> None:
+                next_due: datetime | None, booking: Booking | None = None, policy: Policy | None = None) -> None:
     """Complete a contact attempt: its outcome and note, the stage it earns, the next follow-up, and the visit
     or test drive the customer agreed to, all in one transaction.
 
@@ -71,6 +72,7 @@ def log_outcome(user: User, attempt: Activity, lead: Lead, *, outcome: Outcome |
     done and `next_due` becomes its next step.
     :raise ContactError: when the attempt already has its outcome, or a call lacks one.
     :raise AppointmentError: when the booking's time is past or too far ahead.
+    :param policy: the dealer's cadence, when the caller has read it already (for `next_due`).
     """
     if attempt.outcome is not None or attempt.note is not None:
         raise ContactError(_l("This contact is already logged."))
@@ -81,14 +83,15 @@ def log_outcome(user: User, attempt: Activity, lead: Lead, *, outcome: Outcome |
         lead.last_contact_outcome = attempt.outcome
     if lead.stage is Stage.NEW and (outcome is Outcome.REACHED or attempt.kind is not ActivityKind.CALL):
         lead_changes.change_stage(user, lead, Stage.CONTACTED, commit=False)
-    follow_ups.set_next(lead, next_due)
+    follow_ups.set_next(lead, next_due, policy=policy)
     if booking is not None:
         appointments.book(user, lead, booking.kind, booking.starts_at, booking.model_of_interest, commit=False)
     db.session.commit()
 
 
 def log_contact(user: User, lead: Lead, kind: ActivityKind, made_at: datetime, *, outcome: Outcome | None,
-                note: str | None, next_due: datetime | None, booking: Booking | None = None) -> Activity:
+                note: str | None, next_due: datetime | None, booking: Booking | None = None,
+                policy: Policy | None = None) -> Activity:
     """Log a call or message made at `made_at` with its outcome, note, next follow-up and booking, in one
     transaction: the attempt and the outcome that a phone without signal could not send one after the other.
 
@@ -105,7 +108,8 @@ def log_contact(user: User, lead: Lead, kind: ActivityKind, made_at: datetime, *
         raise ContactError(_l("This contact was made more than 14 days ago: it can no longer be logged."))
     _check_outcome(kind, outcome, booking)  # before anything is written, so a refusal leaves nothing behind
     attempt = record_attempt(user, lead, kind, at=made_at, commit=False)
-    log_outcome(user, attempt, lead, outcome=outcome, note=note, next_due=next_due, booking=booking)
+    log_outcome(user, attempt, lead, outcome=outcome, note=note, next_due=next_due, booking=booking,
+                policy=policy)
     return attempt
 
 

@@ -67,9 +67,12 @@ def stopped(policy: Policy, lead: Lead) -> StopCondition | None:
                 None)
 
 
-def stop_condition(lead: Lead) -> StopCondition | None:
-    """The stop condition of its dealer's policy that the lead meets (none for a lead without a dealer)."""
-    return stopped(cadence.policy_for(lead.dealer), lead) if lead.dealer is not None else None
+def stop_condition(lead: Lead, policy: Policy | None = None) -> StopCondition | None:
+    """The stop condition of its dealer's policy (read unless given) that the lead meets (none for a lead
+    without a dealer)."""
+    if lead.dealer is None:
+        return None
+    return stopped(policy or cadence.policy_for(lead.dealer), lead)
 
 
 def _opted_out_of_calls(lead: Lead) -> bool:
@@ -77,26 +80,28 @@ def _opted_out_of_calls(lead: Lead) -> bool:
     return consent.by_channel(lead.customer)[Channel.CALL].state is ConsentState.WITHDRAWN
 
 
-def silenced(lead: Lead) -> str | None:
+def silenced(lead: Lead, policy: Policy | None = None) -> str | None:
     """Why an open lead's follow-ups send no reminder, for the lead page: a stop condition of its dealer's
-    cadence, or a customer who may be contacted on no channel (app.services.reminders skips their follow-ups)."""
+    cadence (read unless given), or a customer who may be contacted on no channel (app.services.reminders skips
+    their follow-ups)."""
     if not lead.is_open:
         return None
-    if (condition := stop_condition(lead)) is not None:
+    if (condition := stop_condition(lead, policy)) is not None:
         return str(STOPPED[condition])
     if lead.next_follow_up_at is not None and not consent.reachable(lead.customer):
         return str(UNREACHABLE)
     return None
 
 
-def set_next(lead: Lead, due_at: datetime | None, *, purpose: str | None = None,
-             done: bool = True) -> FollowUpTask | None:
+def set_next(lead: Lead, due_at: datetime | None, *, purpose: str | None = None, done: bool = True,
+             policy: Policy | None = None) -> FollowUpTask | None:
     """Replace the lead's next step: the open one is done (or cancelled), a new one is due at `due_at`, unless
     the lead meets a stop condition of its dealer's policy: then it is left without one.
 
     The caller commits. :param done: False when the old step is dropped rather than carried out.
+    :param policy: the dealer's, when the caller has read it already.
     """
-    if due_at is not None and stop_condition(lead) is not None:
+    if due_at is not None and stop_condition(lead, policy) is not None:
         due_at = None
     current = open_follow_up(lead)
     if current is not None:

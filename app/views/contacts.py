@@ -45,15 +45,14 @@ def attempt(lead_id: int, kind: str):
 @idempotent
 def outcome(activity_id: int):
     """Log how the contact went, a note, and when to follow up next."""
-    activity = _own_attempt(activity_id)
+    activity, lead = _own_attempt(activity_id)
     if request.method == "GET":
         return _sheet(activity, {}, {})
-    lead = activity.lead
     try:
         data = OutcomeSchema().load(request.form)
         policy = cadence.policy_for(lead.dealer)
         contacts.log_outcome(current_user, activity, lead, outcome=data.get("outcome"), note=data.get("note"),
-                             next_due=chosen_due(policy, data), booking=_booking(policy, data))
+                             next_due=chosen_due(policy, data), booking=_booking(policy, data), policy=policy)
     except ValidationError as error:
         return _sheet(activity, first_errors(error.messages), request.form, 422)
     except (FollowUpError, contacts.ContactError, AppointmentError) as error:
@@ -79,7 +78,7 @@ def log(lead_id: int):
         policy = cadence.policy_for(lead.dealer)
         contacts.log_contact(current_user, lead, data["kind"], data["made_at"], outcome=data.get("outcome"),
                              note=data.get("note"), next_due=chosen_due(policy, data),
-                             booking=_booking(policy, data))
+                             booking=_booking(policy, data), policy=policy)
     except ValidationError as error:
         return _log_sheet(lead, first_errors(error.messages), request.form, 422)
     except (FollowUpError, contacts.ContactError, AppointmentError) as error:
@@ -101,13 +100,12 @@ def _saved(lead: Lead):
     return changed(lead, _("Saved. Next follow-up %(when)s.", when=when(lead.next_follow_up_at)))
 
 
-def _own_attempt(activity_id: int) -> Activity:
-    """An attempt the current user made on a lead they may still work; anyone else's is a 404."""
+def _own_attempt(activity_id: int) -> tuple[Activity, Lead]:
+    """An attempt the current user made on a lead they may still work, and the lead; anyone else's is a 404."""
     activity = db.session.get(Activity, activity_id)
     if activity is None or activity.user_id != current_user.id:
         abort(404)
-    visibility.get_lead_to_work(current_user, activity.lead_id)
-    return activity
+    return activity, visibility.get_lead_to_work(current_user, activity.lead_id)
 
 
 def _sheet(activity: Activity, errors: dict, form, status: int = 200):

@@ -49,11 +49,12 @@ def show(lead_id: int):
     """One lead: the customer, the interest, stage and level, what happened and what is next."""
     lead = visibility.get_lead(current_user, lead_id)
     can_work = current_user.role.belongs_to_dealer
-    picks = cadence.quick_picks(cadence.policy_for(lead.dealer), lead.intent_level, utcnow()) if can_work else []
+    policy = cadence.policy_for(lead.dealer) if lead.dealer is not None else None
+    picks = cadence.quick_picks(policy, lead.intent_level, utcnow()) if can_work else []
     list_pane = {} if wants_fragment() else dict(zip(("page", "params"), _list_for_current_user()))
     return render("leads/show.html", "leads/_detail.html", lead=lead, timeline=lead_timeline.timeline(lead),
                   pending=lead_changes.pending_request(lead), can_work=can_work, picks=picks, stages=list(Stage),
-                  funnel=lead_changes.FUNNEL, levels=list(IntentLevel), silenced=follow_ups.silenced(lead),
+                  funnel=lead_changes.FUNNEL, levels=list(IntentLevel), silenced=follow_ups.silenced(lead, policy),
                   **list_pane)
 
 

@@ -35,7 +35,7 @@ def log_contact(lead_id: int):
             current_user, work, data["kind"], data.get("made_at") or utcnow(), outcome=data.get("outcome"),
             note=data.get("note"), next_due=due,
             booking=contacts.Booking(booking["kind"], booking["starts_at"], booking.get("model_of_interest"))
-            if booking else None)
+            if booking else None, policy=policy)
     except REFUSALS as error:
         problem(422, error)
     return answer(ContactOut(), {"activity": activity, "lead": work}, 201)
