@@ -1,11 +1,11 @@
 """Filters and globals the templates share."""
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import Flask
 from babel.dates import format_skeleton
-from flask_babel import format_datetime, format_time, get_locale, gettext as _
-from flask_babel import to_user_timezone
+from flask_babel import format_datetime, get_locale, get_timezone, gettext as _
 
+from app.contact_buttons import contact_buttons
 from app.i18n import LANGUAGE_NAMES
 from app.labels import label
 from app.models import (
@@ -21,17 +21,18 @@ def when(moment: datetime | None) -> str:
     """A time the way a consultant reads it: "14:30" today, "Mon 14:30" this week, else a short date."""
     if moment is None:
         return ""
-    local, now = to_user_timezone(moment), to_user_timezone(utcnow())
-    days = (local.date() - now.date()).days
-    if days == 0:
-        return _("today %(time)s", time=format_time(moment, "HH:mm"))
-    if days == -1:
-        return _("yesterday %(time)s", time=format_time(moment, "HH:mm"))
-    if days == 1:
-        return _("tomorrow %(time)s", time=format_time(moment, "HH:mm"))
+    zone = get_timezone()  # the reader's (a row of Today calls this a few times: once per request is enough)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
+    today = utcnow().astimezone(zone).date()
+    days = (local.date() - today).days
+    if abs(days) <= 1:
+        clock = f"{local:%H:%M}"  # the same digits in every language the app speaks
+        if days == 0:
+            return _("today %(time)s", time=clock)
+        return _("yesterday %(time)s", time=clock) if days < 0 else _("tomorrow %(time)s", time=clock)
     if abs(days) < 7:
         return format_datetime(moment, "EEE HH:mm")
-    skeleton = "MMMEd" if local.year == now.year else "yMMMEd"
+    skeleton = "MMMEd" if local.year == today.year else "yMMMEd"
     return format_skeleton(skeleton, local, locale=get_locale())
 
 
@@ -155,7 +156,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(waiting=waiting, first_contact=first_contact,
                                  unread_notifications=_unread_notifications, now=utcnow,
                                  outbox_texts=outbox_texts, chart_data=chart_data,
-                                 consent_by_channel=consent_by_channel)
+                                 consent_by_channel=consent_by_channel, contact_buttons_of=contact_buttons)
     app.jinja_env.tests["overdue"] = is_overdue
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), languages=LANGUAGE_NAMES,
                                  Outcome=Outcome, IntentLevel=IntentLevel, AppointmentKind=AppointmentKind)
