@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    CLOSED_STAGES, ApprovalRequest, ApprovalStatus, ConsentMethod, Customer, Dealer, Lead,
+    CLOSED_STAGES, ApprovalRequest, ApprovalStatus, Customer, Dealer, Lead,
     Origin, Region, Stage, User, utcnow,
 )
-from app.services import FieldError, consent_changes, lead_changes, routing, visibility
+from app.services import FieldError, callers, lead_changes, routing, visibility
 
 DESK_SOURCES = ("oem_hotline", "brand_website", "autohome", "dongchedi", "yiche")
 DESK_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's lead desk works on Beijing time
@@ -58,15 +58,10 @@ def capture(agent: User, data: dict) -> Lead:
         where = existing[0].dealer.name if existing[0].dealer else _l("the lead desk's inbox")
         raise DeskError("phone", _l("This person already has an open lead at %(where)s; it stays there.",
                                     where=where))
-    customer = db.session.scalar(select(Customer).where(Customer.oem_id == agent.oem_id,
-                                                        Customer.phone_e164 == data["phone"]))
-    if customer is None:
-        customer = Customer(oem_id=agent.oem_id, name=data["name"], phone_e164=data["phone"])
-        db.session.add(customer)
-    customer.city = data.get("city") or customer.city
-    db.session.flush()
+    known = db.session.scalar(select(Customer).where(Customer.oem_id == agent.oem_id,
+                                                     Customer.phone_e164 == data["phone"]))
     now = utcnow()
-    consent_changes.collected(customer, data.get("consent", ()), ConsentMethod.PHONE, data["source"], agent, now)
+    customer = callers.customer_of_call(agent, known, data, now)
     lead = Lead(oem_id=agent.oem_id, customer=customer, origin=Origin.OEM, source=data["source"],
                 model_of_interest=data.get("model_of_interest"), intent_level=data["intent_level"],
                 arrived_at=now, created_by_id=agent.id)

@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import ConsentMethod, Customer, Lead, Origin, Role, Stage, User, utcnow
-from app.services import FieldError, consent_changes, first_contact_clock, routing, walk_ins
+from app.models import Lead, Origin, Role, Stage, User, utcnow
+from app.services import FieldError, callers, first_contact_clock, routing, walk_ins
 
 
 class DuplicateLead(FieldError):
@@ -48,13 +48,8 @@ def _capture(user: User, data: dict) -> Lead:
         db.session.rollback()
         raise DuplicateLead(existing[0])
     consultant = _receiver(user, data.get("consultant_id"))
-    if customer is None:
-        customer = Customer(oem_id=user.oem_id, name=data["name"], phone_e164=data["phone"])
-        db.session.add(customer)
-    customer.city = data.get("city") or customer.city
-    db.session.flush()
     now = utcnow()
-    consent_changes.collected(customer, data.get("consent", ()), ConsentMethod.PHONE, data["source"], user, now)
+    customer = callers.customer_of_call(user, customer, data, now)
     lead = Lead(oem_id=user.oem_id, customer=customer, dealer_id=user.dealer_id, dealer=user.dealer,
                 origin=Origin.DEALER, source=data["source"], model_of_interest=data.get("model_of_interest"),
                 intent_level=data["intent_level"], stage=Stage.NEW, arrived_at=now, created_by_id=user.id)
