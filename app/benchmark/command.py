@@ -48,7 +48,8 @@ def bench(leads: int, reuse: bool, yes: bool, json_path: str | None, only: str |
     about = {"machine": machine, "data set": data,
              "options": {"requests": requests, "seconds": seconds, "follow-ups": follow_ups, "due": due,
                          "pushes": pushes, "import rows": import_rows},
-             "people": {"consultant": people.consultant.about, "manager": people.manager.about}}
+             "people": {"consultant": people.consultant.about, "logger": people.logger.about,
+                        "manager": people.manager.about}}
     db.session.remove()
     rows: list[report.Row] = []
     if "server" in chosen:
@@ -66,7 +67,7 @@ def bench(leads: int, reuse: bool, yes: bool, json_path: str | None, only: str |
                     rows += throughput.measure(url, people.consultant.email, seconds)
             if "wire" in chosen:
                 with _step("Bytes on the wire:"):
-                    rows += wire.measure(url, people.consultant.email, people.logging_leads[0])
+                    rows += wire.measure(url, people.logger.email, people.logging_leads[0])
     if {"sweep", "pushes", "imports"} & set(chosen):
         from app.benchmark import imports, sweep
         from app.benchmark import pushes as push_measure

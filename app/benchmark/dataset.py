@@ -26,13 +26,17 @@ class People:
     """Who the measures sign in as, and what they open.
 
     consultant: the one with the median number of open leads (a typical day's list);
+    logger: the next one in that order (as busy, give or take), who logs the outcomes of the logging measure and
+        the bytes on the wire: writes that move follow-ups, kept off the consultant's day so that Today and the
+        lead page read the same on every run over the same data set;
     manager: the manager of the dealer with the most leads; admin: the brand's administrator.
     lead_id: the consultant's open lead with the longest history; phone: a number of one of their customers, as
     typed (11 digits); dealer_phone: a number of another consultant's customer at the manager's dealer;
-    logging_leads: the consultant's open leads already contacted, to log outcomes on in turn.
+    logging_leads: the logger's open leads already contacted, to log outcomes on in turn.
     """
 
     consultant: Person
+    logger: Person
     manager: Person
     admin: Person
     lead_id: int
@@ -83,7 +87,8 @@ def people() -> People:
     if not open_counts:
         raise click.ClickException("the data set has no consultant with open leads")
     consultant_id, open_leads = open_counts[len(open_counts) // 2]
-    consultant = db.session.get(User, consultant_id)
+    logger_id, logger_leads = open_counts[min(len(open_counts) // 2 + 1, len(open_counts) - 1)]
+    consultant, logger = db.session.get(User, consultant_id), db.session.get(User, logger_id)
     dealer_id, dealer_leads = db.session.execute(
         select(Lead.dealer_id, func.count()).where(Lead.dealer_id.is_not(None)).group_by(Lead.dealer_id)
         .order_by(func.count().desc(), Lead.dealer_id).limit(1)).one()
@@ -95,17 +100,19 @@ def people() -> People:
     lead_id = db.session.scalar(
         select(Activity.lead_id).where(Activity.lead_id.in_(mine)).group_by(Activity.lead_id)
         .order_by(func.count().desc(), Activity.lead_id).limit(1)) or db.session.scalar(mine.order_by(Lead.id))
-    logging_leads = list(db.session.scalars(mine.where(Lead.stage != Stage.NEW).order_by(
-        Lead.next_follow_up_at.asc().nulls_last(), Lead.id))) or list(db.session.scalars(mine.order_by(Lead.id)))
+    theirs = select(Lead.id).where(Lead.consultant_id == logger_id, Lead.stage.not_in(CLOSED_STAGES))
+    logging_leads = (list(db.session.scalars(theirs.where(Lead.stage != Stage.NEW).order_by(Lead.id)))
+                     or list(db.session.scalars(theirs.order_by(Lead.id))))
     dealer_phone = db.session.scalar(
         select(Customer.phone_e164).join(Lead, Lead.customer_id == Customer.id)
         .where(Lead.dealer_id == dealer_id, Lead.consultant_id != manager.id).order_by(Lead.id.desc()).limit(1))
     return People(
         consultant=Person(consultant.id, consultant.email, f"{open_leads} open leads"),
+        logger=Person(logger.id, logger.email, f"{logger_leads} open leads"),
         manager=Person(manager.id, manager.email, f"dealer of {dealer_leads:,} leads"),
         admin=Person(admin.id, admin.email, "the brand"),
-        lead_id=lead_id, phone=_as_typed(_phone_of(logging_leads[-1])), dealer_phone=_as_typed(dealer_phone),
-        logging_leads=logging_leads)
+        lead_id=lead_id, phone=_as_typed(_phone_of(db.session.scalar(mine.order_by(Lead.id.desc()).limit(1)))),
+        dealer_phone=_as_typed(dealer_phone), logging_leads=logging_leads)
 
 
 def _phone_of(lead_id: int) -> str:

@@ -82,8 +82,8 @@ def measure(app: Flask, people: People, requests: int, echo=click.echo) -> list[
     watch = Stopwatch(app.wsgi_app)
     app.wsgi_app = watch
     try:
-        consultant, manager, admin = (Visitor(app, person) for person in (people.consultant, people.manager,
-                                                                          people.admin))
+        consultant, logger, manager, admin = (Visitor(app, person) for person in (
+            people.consultant, people.logger, people.manager, people.admin))
         rows = [
             _timed(watch, echo, requests, "today", f"Today (consultant, {people.consultant.about})", QUICK,
                    lambda: consultant.get("/today")),
@@ -93,7 +93,7 @@ def measure(app: Flask, people: People, requests: int, echo=click.echo) -> list[
                    lambda: consultant.get(f"/search?q={people.phone}", HTMX), expect=people.phone[-4:]),
             _timed(watch, echo, requests, "search_phone_dealer", "Search by phone (manager, whole dealer)", QUICK,
                    lambda: manager.get(f"/search?q={people.dealer_phone}", HTMX), expect=people.dealer_phone[-4:]),
-            _logging(watch, echo, requests, consultant, people.logging_leads),
+            _logging(watch, echo, requests, logger, people.logging_leads),
             _timed(watch, echo, requests, "dealer_dashboard",
                    f"Manager dashboard, this month ({people.manager.about})", DASHBOARD,
                    lambda: manager.get("/dashboard?period=month")),
