@@ -21,7 +21,7 @@ def when(moment: datetime | None) -> str:
     """A time the way a consultant reads it: "14:30" today, "Mon 14:30" this week, else a short date."""
     if moment is None:
         return ""
-    zone = get_timezone()  # the reader's (a row of Today calls this a few times: once per request is enough)
+    zone = get_timezone()  # the reader's: one look-up, not one per conversion
     local = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
     today = utcnow().astimezone(zone).date()
     days = (local.date() - today).days

@@ -11,7 +11,7 @@ preferences turn the kind off (app.services.channels.push_rules says which prefe
 2. sends them, up to SENDERS at once on threads that touch no database (push services answer in tens to hundreds
    of milliseconds; one at a time the worker would mostly wait): the `webpush` package encrypts the payload
    (aes128gcm) and signs the VAPID Authorization; httpx posts it over pooled keep-alive connections, with timeouts;
-3. records the outcomes in the worker's thread as they arrive, committing every RECORD_EVERY (a worker killed
+3. records the outcomes in the worker's thread, in the order claimed, committing every RECORD_EVERY (a worker killed
    between a push and its commit sends those again after the lease: at least once, collapsed by the tag):
    - 2xx: sent; the subscription's last_used_at is set;
    - 404/410: the device unsubscribed or expired: its subscription is deleted, its deliveries with it (ON DELETE
